@@ -1,0 +1,53 @@
+"""`mlcode validate`: schema and semantic checks of ml.yaml, every problem located."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from mlcode.cli.boundary import settings
+from mlcode.errors import EXIT_CHECK_FAILED, CheckFailed, SpecError
+
+
+@click.command("validate")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--deep", is_flag=True, help="Also import every estimator for real (slower).")
+@click.pass_context
+def command(ctx: click.Context, as_json: bool, deep: bool) -> None:
+    """Check ml.yaml: schema, references, names, cron, stack. Exit 1 when it has problems."""
+    from mlcode.spec.load import load_project
+
+    root = settings(ctx).cwd
+    try:
+        project = load_project(root, deep=deep)
+    except SpecError as exc:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {"valid": False, "problems": [p.to_json() for p in exc.problems]}, indent=2
+                )
+            )
+            ctx.exit(EXIT_CHECK_FAILED)
+        raise CheckFailed(exc.message) from None
+    spec = project.spec
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "valid": True,
+                    "problems": [],
+                    "project": spec.project,
+                    "stack": project.stack.name,
+                    "datasets": sorted(spec.data),
+                    "models": sorted(spec.models),
+                    "stages": sorted(spec.stages),
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(
+        f"ml.yaml is valid: project {spec.project!r}, stack {project.stack.name!r}, "
+        f"{len(spec.data)} dataset(s), {len(spec.models)} model(s), {len(spec.stages)} stage(s)."
+    )

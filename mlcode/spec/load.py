@@ -1,0 +1,129 @@
+"""Load ml.yaml and its stack: parse with positions → schema → semantic checks → resolved stack.
+
+`load_project` is the one entry point commands use; it raises SpecError carrying every located
+problem of the file at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from mlcode.errors import Location, Problem, SpecError
+from mlcode.resources import stack_presets
+from mlcode.spec import semantic
+from mlcode.spec.locate import problems_from
+from mlcode.spec.model import MlSpec
+from mlcode.spec.stack import Stack
+from mlcode.spec.yamlsource import Positions, Source, load_file
+
+SPEC_FILE = "ml.yaml"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A validated ml.yaml with its resolved stack."""
+
+    root: Path
+    spec: MlSpec
+    stack: Stack
+    positions: Positions
+
+    @property
+    def spec_path(self) -> Path:
+        """Absolute path of ml.yaml."""
+        return self.root / SPEC_FILE
+
+
+def parse_spec(source: Source) -> MlSpec:
+    """Schema-validate a parsed ml.yaml, raising every located problem at once."""
+    try:
+        return MlSpec.model_validate(source.data)
+    except ValidationError as exc:
+        raise SpecError(problems_from(exc, source.data, source.positions, MlSpec)) from None
+
+
+def parse_stack(source: Source) -> Stack:
+    """Schema-validate a parsed stack file."""
+    try:
+        return Stack.model_validate(source.data)
+    except ValidationError as exc:
+        raise SpecError(problems_from(exc, source.data, source.positions, Stack)) from None
+
+
+def is_stack_path(value: str) -> bool:
+    """A `stack:` value naming a file rather than a preset."""
+    return "/" in value or "\\" in value or value.endswith((".yaml", ".yml"))
+
+
+def resolve_stack(spec: MlSpec, root: Path, positions: Positions) -> Stack:
+    """The Stack named by `spec.stack`: a preset, or the team's own file relative to the repo."""
+    where = positions.locate(("stack",))
+    if is_stack_path(spec.stack):
+        path = (root / spec.stack).resolve()
+        if not path.is_file():
+            raise SpecError([Problem(where, "stack", f"stack file {spec.stack!r} not found")])
+        return parse_stack(load_file(str(path), spec.stack))
+    presets = stack_presets()
+    if spec.stack not in presets:
+        import difflib
+
+        close = difflib.get_close_matches(spec.stack, list(presets), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise SpecError(
+            [
+                Problem(
+                    where,
+                    "stack",
+                    f"unknown stack {spec.stack!r}{hint} (presets: {', '.join(presets)}; "
+                    "or give a path to your own stack file)",
+                )
+            ]
+        )
+    return parse_stack(load_file(str(presets[spec.stack]), f"stacks/{spec.stack}.yaml"))
+
+
+def load_project(root: Path, *, deep: bool = False) -> Project:
+    """Load, validate and resolve `root/ml.yaml`; raise SpecError with every problem found."""
+    path = root / SPEC_FILE
+    source = load_file(str(path), SPEC_FILE)
+    spec = parse_spec(source)
+    problems = semantic.check(spec, source.positions)
+    stack: Stack | None = None
+    try:
+        stack = resolve_stack(spec, root, source.positions)
+    except SpecError as exc:
+        problems.extend(exc.problems)
+    if deep:
+        problems.extend(check_imports(spec, source.positions))
+    if problems:
+        raise SpecError(problems)
+    assert stack is not None
+    return Project(root=root, spec=spec, stack=stack, positions=source.positions)
+
+
+def check_imports(spec: MlSpec, positions: Positions) -> list[Problem]:
+    """Import every estimator for real (`validate --deep`); slow, so only on request."""
+    problems: list[Problem] = []
+    for name, model in spec.models.items():
+        if model.estimator is None:
+            continue
+        module_name, _, attr = model.estimator.rpartition(".")
+        where: Location = positions.locate(("models", name, "estimator"))
+        field = f"models.{name}.estimator"
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as exc:
+            problems.append(Problem(where, field, f"cannot import {module_name!r}: {exc}"))
+            continue
+        obj = getattr(module, attr, None)
+        if obj is None:
+            problems.append(Problem(where, field, f"module {module_name!r} has no {attr!r}"))
+        elif not isinstance(obj, type) or not hasattr(obj, "fit"):
+            problems.append(
+                Problem(where, field, f"{model.estimator!r} is not an estimator class with fit()")
+            )
+    return problems

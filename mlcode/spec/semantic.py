@@ -1,0 +1,158 @@
+"""Cross-field checks of a schema-valid ml.yaml: references resolve, names do not collide, values
+make sense together. Pure: returns located problems, never raises or prints.
+"""
+
+from __future__ import annotations
+
+from mlcode.errors import Problem
+from mlcode.spec import names
+from mlcode.spec.cron import cron_error
+from mlcode.spec.model import MlSpec
+from mlcode.spec.yamlsource import Path, Positions, render_path
+
+
+class _Collector:
+    def __init__(self, positions: Positions) -> None:
+        self.positions = positions
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path, message: str, *, key: bool = False) -> None:
+        self.problems.append(
+            Problem(self.positions.locate(path, prefer_key=key), render_path(path), message)
+        )
+
+
+def check(spec: MlSpec, positions: Positions) -> list[Problem]:
+    """Every semantic problem of `spec`, in file order."""
+    out = _Collector(positions)
+    _check_data(spec, out)
+    _check_models(spec, out)
+    _check_stages(spec, out)
+    if spec.ci.schedule is not None:
+        err = cron_error(spec.ci.schedule)
+        if err:
+            out.add(("ci", "schedule"), f"invalid cron expression: {err}")
+    out.problems.sort(key=lambda p: (p.location.line, p.location.column, p.field))
+    return out.problems
+
+
+def _check_data(spec: MlSpec, out: _Collector) -> None:
+    paths: dict[str, str] = {}
+    for name, ds in spec.data.items():
+        base = ("data", name)
+        if ds.path in paths:
+            out.add((*base, "path"), f"same file as dataset {paths[ds.path]!r}")
+        paths[ds.path] = name
+        suffix = ds.path.lower().rsplit(".", 1)[-1] if "." in ds.path else ""
+        if ds.format is None and suffix not in ("csv", "parquet", "pq"):
+            out.add(
+                (*base, "path"),
+                f"cannot infer the format from {ds.path!r}: name a .csv or .parquet file, "
+                "or set `format`",
+            )
+        seen: dict[str, str] = {}
+        for kind in ("numeric", "categorical"):
+            for i, col in enumerate(getattr(ds.features, kind)):
+                where = (*base, "features", kind, i)
+                if col in seen:
+                    out.add(where, f"column {col!r} is listed twice (also in {seen[col]})")
+                seen.setdefault(col, kind)
+                if col == ds.target:
+                    out.add(where, f"the target {col!r} cannot also be a feature")
+                for role in ("id_column", "time_column"):
+                    if col == getattr(ds, role):
+                        out.add(where, f"{col!r} is the {role}; it cannot also be a feature")
+
+
+def _check_models(spec: MlSpec, out: _Collector) -> None:
+    for name, model in spec.models.items():
+        base = ("models", name)
+        ds = spec.data.get(model.data)
+        if ds is None:
+            out.add((*base, "data"), _unknown_dataset(model.data, spec))
+        builtin_train = model.train is None
+        if model.train is not None and model.estimator is not None:
+            out.add(
+                (*base, "estimator"),
+                "`estimator` is unused when the model has its own `train` command; remove one",
+            )
+        if builtin_train and ds is not None:
+            if ds.target is None:
+                out.add((*base, "data"), f"dataset {model.data!r} has no `target` to train on")
+            if not ds.columns:
+                out.add((*base, "data"), f"dataset {model.data!r} declares no feature columns")
+        if model.split.stratify and model.task == "regression":
+            out.add(
+                (*base, "split", "stratify"), "stratified splits need classes; not for regression"
+            )
+        known = names.TASK_METRICS[model.task]
+        if model.evaluate is None:
+            for i, metric in enumerate(model.metrics):
+                if metric not in known:
+                    out.add(
+                        (*base, "metrics", i),
+                        f"{metric!r} is not a {model.task} metric (expected one of "
+                        f"{', '.join(known)})",
+                    )
+        declared = set(model.resolved_metrics)
+        for i, gate in enumerate(model.gates.metrics):
+            if gate.metric not in declared:
+                out.add(
+                    (*base, "gates", "metrics", i, "metric"),
+                    f"metric {gate.metric!r} is not computed for this model (its metrics: "
+                    f"{', '.join(sorted(declared))}); add it to `metrics`",
+                )
+        drift = model.gates.drift
+        if drift is not None:
+            for role in ("reference", "current"):
+                ref = getattr(drift, role)
+                if ref not in spec.data:
+                    out.add((*base, "gates", "drift", role), _unknown_dataset(ref, spec))
+            if drift.reference == drift.current:
+                out.add((*base, "gates", "drift", "current"), "must differ from `reference`")
+            ref_ds = spec.data.get(drift.reference)
+            if ref_ds is not None and ref_ds.columns:
+                for col in drift.columns:
+                    if col not in ref_ds.columns:
+                        out.add(
+                            (*base, "gates", "drift", "columns", col),
+                            f"column {col!r} is not a feature of dataset {drift.reference!r}",
+                            key=True,
+                        )
+        promo = model.promotion
+        for field, value in (("base", promo.base), ("branch_prefix", promo.branch_prefix)):
+            if value and not _git_ref_ok(value):
+                out.add(
+                    (*base, "promotion", field),
+                    f"{value!r} is not a valid git branch name part",
+                )
+        for field in ("reviewers", "labels"):
+            for i, value in enumerate(getattr(promo, field)):
+                if not value.strip() or any(c in value for c in "\n\r\x00") or len(value) > 100:
+                    out.add(
+                        (*base, "promotion", field, i),
+                        "must be a non-empty single line of at most 100 characters",
+                    )
+
+
+def _check_stages(spec: MlSpec, out: _Collector) -> None:
+    generated = {names.stage_name(step, m) for m in spec.models for step in names.STEPS}
+    for name in spec.stages:
+        if name in generated:
+            out.add(
+                ("stages", name),
+                f"stage name {name!r} collides with a stage mlcode generates for a model; rename it",
+                key=True,
+            )
+
+
+def _unknown_dataset(name: str, spec: MlSpec) -> str:
+    known = ", ".join(sorted(spec.data)) or "none declared"
+    return f"dataset {name!r} is not declared under `data` (declared: {known})"
+
+
+def _git_ref_ok(value: str) -> bool:
+    if not names.GIT_REF_PART.match(value):
+        return False
+    bad = ("..", "//", "@{", ".lock/", "/.")
+    return not any(b in value for b in bad) and not value.endswith((".lock", "."))

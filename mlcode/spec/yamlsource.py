@@ -1,0 +1,252 @@
+"""Parse YAML into plain Python values while remembering where every key and value came from.
+
+PyYAML's composer gives a node tree with marks; we convert it ourselves so that we can refuse
+duplicate keys, merge keys, custom tags and alias bombs, and keep a map from each data path
+(`("models", "churn", "split", "seed")`) to its line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from mlcode.errors import Location, Problem, SpecError
+
+MAX_BYTES = 1_000_000
+MAX_NODES = 200_000
+
+Path = tuple[str | int, ...]
+
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+
+@dataclass
+class Positions:
+    """Where each data path sits in the source: the value's mark and, for mapping entries, the key's."""
+
+    file: str
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: Path, *, prefer_key: bool = False) -> Location:
+        """The closest known location of `path` (walking up to its parents when unknown)."""
+        probe = tuple(path)
+        while True:
+            table = (self.keys, self.values) if prefer_key else (self.values, self.keys)
+            for t in table:
+                if probe in t:
+                    line, col = t[probe]
+                    return Location(self.file, line, col)
+            if not probe:
+                return Location(self.file, 1, 1)
+            probe = probe[:-1]
+
+
+@dataclass
+class Source:
+    """A parsed YAML document: its data and the positions of everything in it."""
+
+    data: Any
+    positions: Positions
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Converter:
+    def __init__(self, file: str) -> None:
+        self.positions = Positions(file)
+        self.problems: list[Problem] = []
+        self.count = 0
+        self._scalar = yaml.SafeLoader("")
+
+    def _problem(self, node: yaml.Node, path: Path, message: str) -> None:
+        line, col = _mark(node)
+        self.problems.append(
+            Problem(Location(self.positions.file, line, col), render_path(path), message)
+        )
+
+    def convert(self, node: yaml.Node, path: Path) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig
+        self.positions.values.setdefault(path, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag not in _STANDARD_TAGS:
+                self._problem(node, path, f"custom YAML tag {node.tag!r} is not allowed")
+            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        if node.tag not in _STANDARD_TAGS:
+            self._problem(
+                node,
+                path,
+                f"YAML tag {node.tag!r} is not allowed here (only plain strings, numbers, "
+                "booleans, null, lists and mappings)",
+            )
+            return node.value
+        return self._scalar.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        if node.tag not in _STANDARD_TAGS:
+            self._problem(node, path, f"custom YAML tag {node.tag!r} is not allowed")
+        out: dict[str, Any] = {}
+        seen: dict[str, tuple[int, int]] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self._problem(
+                    key_node,
+                    path,
+                    "YAML merge keys ('<<') are not supported in this file; write the keys out",
+                )
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem(key_node, path, "a mapping key must be a plain string")
+                continue
+            raw_key = self._scalar.construct_object(key_node)
+            key = raw_key if isinstance(raw_key, str) else key_node.value
+            if not isinstance(raw_key, str) and raw_key is not None:
+                key = str(key_node.value)
+            child = (*path, key)
+            if key in seen:
+                line, col = seen[key]
+                self._problem(
+                    key_node,
+                    child,
+                    f"duplicate key {key!r} (first defined at line {line}, column {col}); "
+                    "YAML would silently keep only the last one",
+                )
+                continue
+            seen[key] = _mark(key_node)
+            self.positions.keys[child] = _mark(key_node)
+            out[key] = self.convert(value_node, child)
+        return out
+
+
+class _TooBig(Exception):
+    pass
+
+
+def render_path(path: Path) -> str:
+    """`("models", "churn", "gates", "metrics", 1, "min")` → `models.churn.gates.metrics[1].min`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif text:
+            text += f".{part}"
+        else:
+            text = str(part)
+    return text
+
+
+def _fail(file: str, message: str, line: int = 0, column: int = 0) -> SpecError:
+    return SpecError([Problem(Location(file, line, column), "", message)])
+
+
+def decode(raw: bytes, file: str) -> str:
+    """Bytes of a config file → text, refusing huge, binary and non-UTF-8 content."""
+    if len(raw) > MAX_BYTES:
+        raise _fail(
+            file,
+            f"file is {len(raw):,} bytes; a configuration file over {MAX_BYTES:,} bytes is refused "
+            "(is this really the right file?)",
+        )
+    if b"\x00" in raw:
+        raise _fail(file, "file looks binary (it contains NUL bytes); expected YAML text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _fail(file, f"file is not valid UTF-8 (byte {exc.start})", line, 1) from None
+    return text
+
+
+def parse(text: str, file: str) -> Source:
+    """Parse one YAML document with positions, or raise SpecError with located problems."""
+    if not text.strip() or all(
+        not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+    ):
+        raise _fail(file, "file is empty; expected a YAML mapping", 1, 1)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc, text, file) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML always marks its errors
+        raise _fail(file, f"YAML error: {exc}") from None
+    except RecursionError:
+        raise _fail(file, "YAML nesting is too deep") from None
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        raise _fail(file, "file is empty; expected a YAML mapping", 1, 1)
+    if len(nodes) > 1:
+        line, col = _mark(nodes[1])
+        raise _fail(
+            file, "file holds several YAML documents ('---'); expected exactly one", line, col
+        )
+    root = nodes[0]
+    if not isinstance(root, yaml.MappingNode):
+        line, col = _mark(root)
+        kind = "a list" if isinstance(root, yaml.SequenceNode) else "a single value"
+        raise _fail(
+            file, f"the document is {kind}; expected a mapping of keys to values", line, col
+        )
+    conv = _Converter(file)
+    try:
+        data = conv.convert(root, ())
+    except _TooBig:
+        raise _fail(
+            file, f"document expands to more than {MAX_NODES:,} values (an alias bomb?)"
+        ) from None
+    except RecursionError:
+        raise _fail(file, "YAML nesting is too deep (or an alias refers to itself)") from None
+    if conv.problems:
+        raise SpecError(conv.problems)
+    return Source(data, conv.positions)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    col = mark.column + 1 if mark else 0
+    problem = exc.problem or "syntax error"
+    lines = text.splitlines()
+    bad_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())] or "found character '\\t'" in (
+        problem
+    ):
+        message = "a tab character is used for indentation; YAML allows only spaces"
+    else:
+        message = f"YAML syntax error: {problem}"
+        if exc.context:
+            message += f" ({exc.context})"
+    return _fail(file, message, line, col)
+
+
+def load_file(path: str, display: str | None = None) -> Source:
+    """Read and parse a YAML file; every failure is a SpecError naming the file."""
+    from pathlib import Path as _P
+
+    name = display or path
+    p = _P(path)
+    if not p.exists():
+        raise _fail(name, "file not found")
+    if p.is_dir():
+        raise _fail(name, "is a directory; expected a YAML file")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise _fail(name, f"cannot read file: {exc.strerror}") from None
+    return parse(decode(raw, name), name)

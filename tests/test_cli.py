@@ -1,0 +1,89 @@
+"""CLI behaviour: lazy commands, -C, exit codes, the error boundary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from mlcode import __version__
+from mlcode.cli import COMMANDS, cli
+from mlcode.cli.boundary import run_guarded
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_has_help(name: str) -> None:
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_help_lists_only_registered_commands() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    listed = {
+        line.split()[0]
+        for line in result.output.split("Commands:")[1].splitlines()
+        if line.strip()
+    }
+    assert listed == set(COMMANDS)
+
+
+def test_unknown_command_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_guarded(cli, ["frobnicate"]) == 2
+
+
+def test_dash_c_acts_in_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_guarded(cli, ["-C", str(tmp_path), "init"]) == 0
+    assert (tmp_path / "ml.yaml").is_file()
+    assert run_guarded(cli, ["-C", str(tmp_path), "validate"]) == 0
+    assert "is valid" in capsys.readouterr().out
+
+
+def test_dash_c_missing_directory_is_usage_error(tmp_path: Path) -> None:
+    assert run_guarded(cli, ["-C", str(tmp_path / "nope"), "validate"]) == 2
+
+
+def test_user_error_exit_3_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "ml.yaml").write_text("version: 1\nproject: x\n")
+    assert run_guarded(cli, ["-C", str(tmp_path), "init"]) == 3
+    err = capsys.readouterr().err
+    assert "refusing to overwrite ml.yaml" in err
+    assert "Traceback" not in err
+    assert (tmp_path / "ml.yaml").read_text() == "version: 1\nproject: x\n"
+
+
+def test_internal_error_is_exit_4_and_traceback_flag_reraises(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    @click.group()
+    @click.option("--traceback", is_flag=True, hidden=True)
+    def group(traceback: bool) -> None:
+        pass
+
+    @group.command()
+    def boom() -> None:
+        raise RuntimeError("kaboom")
+
+    assert run_guarded(group, ["boom"]) == 4
+    assert "kaboom" in capsys.readouterr().err
+    with pytest.raises(RuntimeError):
+        run_guarded(group, ["--traceback", "boom"])
+
+
+def test_keyboard_interrupt_is_130() -> None:
+    @click.command()
+    def stop() -> None:
+        raise KeyboardInterrupt
+
+    group = click.Group(commands={"stop": stop})
+    assert run_guarded(group, ["stop"]) == 130

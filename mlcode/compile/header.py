@@ -37,4 +37,6 @@ def is_pristine(text: str) -> bool:
     if len(lines) < 2 or not is_generated(text):
         return False
     match = _ID.search(lines[1])
-    return bool(match) and match.group(1) == body_id("".join(lines[2:]))
+    if match is None:
+        return False
+    return match.group(1) == body_id("".join(lines[2:]))

@@ -21,6 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("mlcode.cli.init:command", "Scaffold ml.yaml (and an example project)."),
     "validate": ("mlcode.cli.validate:command", "Check ml.yaml against the schema and semantics."),
     "schema": ("mlcode.cli.schema:command", "Print the JSON Schema of ml.yaml."),
+    "plan": ("mlcode.cli.plan:command", "Show what apply would change (files, remote, stages)."),
+    "apply": ("mlcode.cli.apply:command", "Write generated files, set up DVC, stage in git."),
+    "check": ("mlcode.cli.check:command", "Pre-commit check: valid, in sync, no large files."),
 }
 
 

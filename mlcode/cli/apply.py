@@ -1,0 +1,82 @@
+"""`mlcode apply`: write the generated files, set up DVC and its remote, stage them in git."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from mlcode.cli.boundary import settings
+from mlcode.errors import UserError
+
+
+@click.command("apply")
+@click.argument(
+    "plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path), metavar="[PLAN]"
+)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
+@click.option("--run", "run_after", is_flag=True, help="Reproduce the pipeline afterwards.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def command(
+    ctx: click.Context,
+    plan_file: Path | None,
+    auto_approve: bool,
+    force: bool,
+    run_after: bool,
+    as_json: bool,
+) -> None:
+    """Apply ml.yaml: write generated files atomically, `dvc init`, configure the remote, git add.
+
+    With PLAN (saved by `mlcode plan --out`), apply only if nothing changed since it was saved.
+    """
+    from mlcode.apply import check_saved_plan, execute
+    from mlcode.layout import LOCK_FILE
+    from mlcode.lock import exclusive
+    from mlcode.planview import render_text, to_json
+    from mlcode.workspace import compute_plan, open_workspace
+
+    cwd = settings(ctx).cwd
+    ws = open_workspace(cwd)
+    with exclusive(ws.root / LOCK_FILE):
+        plan, compiled = compute_plan(ws, with_status=False)
+        if plan_file is not None:
+            check_saved_plan(
+                ws, plan_file if plan_file.is_absolute() else cwd / plan_file, compiled
+            )
+            auto_approve = True  # the saved plan was the review
+        if not as_json:
+            click.echo(render_text(plan))
+        if plan.has_changes:
+            if not auto_approve:
+                if not sys.stdin.isatty():
+                    raise UserError(
+                        "apply needs confirmation: run it in a terminal, or pass --auto-approve"
+                    )
+                click.confirm("Apply these changes?", abort=True)
+            result = execute(ws, plan, compiled, force=force)
+            if not as_json:
+                click.echo(
+                    f"Applied: {len(result.written)} written, {len(result.deleted)} deleted"
+                    + (
+                        f", {len(result.tracked)} dataset(s) put under DVC"
+                        if result.tracked
+                        else ""
+                    )
+                    + (f", DVC remote {result.remote!r} configured" if result.remote else "")
+                    + "; the changes are staged in git."
+                )
+                if result.credentials:
+                    click.echo(
+                        "The remote reads its credentials from the environment variables "
+                        f"{', '.join(result.credentials)} (or `dvc remote modify --local`)."
+                    )
+        if as_json:
+            click.echo(json.dumps({"applied": plan.has_changes, "plan": to_json(plan)}, indent=2))
+    if run_after:
+        from mlcode.adapters import dvc
+
+        dvc.repro(ws.root, [], capture=as_json)

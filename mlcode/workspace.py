@@ -1,0 +1,201 @@
+"""Read the working tree into a Plan: compile, read targets safely, ask DVC once for stale stages.
+
+This is the I/O edge of planning; the decisions themselves are pure (`mlcode.plan`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from mlcode import __version__
+from mlcode.errors import UserError
+from mlcode.layout import DVC_FILE, MANIFEST_FILE
+from mlcode.manifest import Manifest, inputs_hash, parse_manifest
+from mlcode.plan import Plan, plan_files
+from mlcode.spec.load import Project, is_stack_path, load_project
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A loaded project at the root of its git work tree."""
+
+    root: Path
+    project: Project
+    inputs: str
+
+
+def find_root(start: Path) -> Path:
+    """The git top level above `start` (walking up for `.git`, no subprocess)."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    raise UserError(
+        f"{start} is not inside a git repository; run `git init` first "
+        "(mlcode keeps everything it generates in git)"
+    )
+
+
+def stack_bytes(project: Project) -> bytes:
+    """The bytes of the stack file a project uses (preset or own file)."""
+    from mlcode.resources import stack_presets
+
+    name = project.spec.stack
+    path = (project.root / name) if is_stack_path(name) else stack_presets()[name]
+    return path.read_bytes()
+
+
+def open_workspace(start: Path) -> Workspace:
+    """Find the repo root and load + validate its ml.yaml and stack."""
+    root = find_root(start)
+    if not (root / "ml.yaml").is_file():
+        raise UserError(f"no ml.yaml at the repository root {root}; create one with `mlcode init`")
+    project = load_project(root)
+    inputs = inputs_hash((root / "ml.yaml").read_bytes(), stack_bytes(project), __version__)
+    return Workspace(root, project, inputs)
+
+
+def safe_target(root: Path, rel: str) -> Path:
+    """`root/rel`, refusing paths that escape the repository or go through symlinks."""
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+        raise UserError(f"refusing to write {rel!r}: the path leaves the repository")
+    full = root.joinpath(*pure.parts)
+    probe = root
+    for part in pure.parts:
+        probe = probe / part
+        if probe.is_symlink():
+            raise UserError(
+                f"refusing to write {rel!r}: {probe.relative_to(root)} is a symlink "
+                "(mlcode writes only regular files inside the repository)"
+            )
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([real_root, os.path.realpath(full)]) != real_root:
+        raise UserError(f"refusing to write {rel!r}: it resolves outside the repository")
+    return full
+
+
+def read_text(path: Path) -> str | None:
+    """A file's text, or None when absent."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a directory where mlcode generates a file") from None
+
+
+def read_manifest(root: Path) -> Manifest:
+    """The manifest of generated files (empty when absent)."""
+    return parse_manifest(read_text(root / MANIFEST_FILE))
+
+
+def compute_plan(ws: Workspace, *, with_status: bool = True) -> tuple[Plan, dict[str, str]]:
+    """The plan for a workspace, and the compiled files it is based on."""
+    from mlcode.compile import compile_project
+    from mlcode.remote import read_config, remote_change
+
+    compiled = compile_project(ws.project.spec, ws.project.stack)
+    manifest = read_manifest(ws.root)
+    on_disk = {
+        path: read_text(safe_target(ws.root, path)) for path in set(compiled) | set(manifest.files)
+    }
+    files = plan_files(compiled, on_disk, manifest)
+    dvc_init = not (ws.root / ".dvc").is_dir()
+    remote = remote_change(ws.project.stack, ws.project.spec.project, read_config(ws.root))
+    track = untracked_datasets(ws)
+    stale: dict[str, list[str]] = {}
+    if with_status:
+        stale = stale_stages(ws.root, compiled.get(DVC_FILE), on_disk.get(DVC_FILE), dvc_init)
+    plan = Plan(
+        files=files,
+        remote=remote,
+        dvc_init=dvc_init,
+        track=track,
+        stale=stale,
+        inputs=ws.inputs,
+    )
+    return plan, compiled
+
+
+def untracked_datasets(ws: Workspace) -> list[str]:
+    """Declared dataset files that exist but are not yet versioned by DVC (no `.dvc` pointer)."""
+    out = []
+    outputs = _stage_outputs(ws)
+    for ds in ws.project.spec.data.values():
+        path = ws.root / ds.path
+        if ds.path in outputs:
+            continue
+        if path.exists() and not Path(str(path) + ".dvc").exists():
+            out.append(ds.path)
+    return sorted(set(out))
+
+
+def _stage_outputs(ws: Workspace) -> set[str]:
+    outs: set[str] = set()
+    for stage in ws.project.spec.stages.values():
+        for item in stage.outs:
+            outs.update([item] if isinstance(item, str) else list(item))
+    return outs
+
+
+def _stages(text: str | None) -> dict[str, Any]:
+    import yaml
+
+    if not text:
+        return {}
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    stages = data.get("stages") if isinstance(data, dict) else None
+    return stages if isinstance(stages, dict) else {}
+
+
+def stale_stages(
+    root: Path, compiled_dvc: str | None, disk_dvc: str | None, dvc_missing: bool
+) -> dict[str, list[str]]:
+    """Stage → reasons it would run. One `dvc status` call when a pipeline exists on disk."""
+    from mlcode.adapters import dvc
+
+    stale: dict[str, list[str]] = {}
+    new = _stages(compiled_dvc)
+    old = _stages(disk_dvc)
+    for name in sorted(set(new) - set(old)):
+        stale[name] = ["new stage, never run"]
+    for name in sorted(set(new) & set(old)):
+        if new[name] != old[name]:
+            stale[name] = ["its definition changes on apply"]
+    if dvc_missing or disk_dvc is None:
+        return stale
+    status = dvc.status(root)
+    for name, entries in sorted(status.items()):
+        if name.endswith(".dvc"):
+            continue
+        stage = name.split(":")[-1]
+        stale.setdefault(stage, []).extend(_reasons(entries) or ["changed"])
+    return dict(sorted(stale.items()))
+
+
+def _reasons(entries: Any) -> list[str]:
+    reasons: list[str] = []
+    if not isinstance(entries, list):
+        return ["changed"]
+    for entry in entries:
+        if isinstance(entry, str):
+            reasons.append(entry)
+        elif isinstance(entry, dict):
+            for kind, items in entry.items():
+                if isinstance(items, dict):
+                    for path, state in sorted(items.items()):
+                        if isinstance(state, dict):
+                            for key, sub in sorted(state.items()):
+                                reasons.append(f"{kind}: {path}:{key} {sub}")
+                        else:
+                            reasons.append(f"{kind}: {path} {state}")
+                else:
+                    reasons.append(f"{kind}")
+    return reasons

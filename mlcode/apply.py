@@ -16,6 +16,7 @@ from mlcode.fsutil import atomic_write
 from mlcode.layout import MANIFEST_FILE, STATE_DIR
 from mlcode.manifest import Manifest, sha256_text
 from mlcode.plan import Plan
+from mlcode.spec.jsonschema import SCHEMA_FILE
 from mlcode.workspace import Workspace, read_text, safe_target
 
 PLAN_FORMAT = "mlcode-plan"
@@ -103,7 +104,7 @@ def execute(ws: Workspace, plan: Plan, compiled: dict[str, str], *, force: bool)
         dvc.dvc(root, "add", "-q", *plan.track, what="dvc add (versioning datasets with DVC)")
         result.tracked = list(plan.track)
     to_stage = [*result.written, *result.deleted, MANIFEST_FILE, f"{STATE_DIR}/.gitignore"]
-    to_stage += [".dvc/config", ".dvc/.gitignore", ".dvcignore"]
+    to_stage += [".dvc/config", ".dvc/.gitignore", ".dvcignore", "ml.yaml", SCHEMA_FILE]
     for path in plan.track:
         to_stage.append(path + ".dvc")
         to_stage.append(str(Path(path).parent / ".gitignore"))

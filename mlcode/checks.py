@@ -32,8 +32,7 @@ def _stack_bytes(root: Path, spec_text: bytes) -> bytes | None:
     """The stack file's bytes, found from `stack:` without a full parse (fast path only)."""
     import re
 
-    from mlcode.resources import stack_presets
-    from mlcode.spec.load import is_stack_path
+    from mlcode.resources import is_stack_path, stack_presets
 
     m = re.search(rb"^stack:\s*['\"]?([^'\"#\s]+)", spec_text, re.MULTILINE)
     name = m.group(1).decode("utf-8", "replace") if m else "local"
@@ -59,7 +58,7 @@ def _in_sync_fast(root: Path, manifest: Manifest) -> bool:
 
 def run_check(start: Path, max_bytes: int) -> CheckReport:
     """Run every check from `start` (inside the repository)."""
-    from mlcode.workspace import find_root
+    from mlcode.repo import find_root
 
     root = find_root(start)
     report = CheckReport()

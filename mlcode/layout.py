@@ -7,8 +7,10 @@ All paths are POSIX, relative to the repository root.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from mlcode.spec.model import Model
+if TYPE_CHECKING:  # keep `mlcode check` free of pydantic on its fast path
+    from mlcode.spec.model import Model
 
 PARAMS_FILE = "params.yaml"
 DVC_FILE = "dvc.yaml"

@@ -22,3 +22,8 @@ def stack_presets() -> dict[str, Path]:
     """Preset name → stack file."""
     folder = data_dir("stacks")
     return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
+def is_stack_path(value: str) -> bool:
+    """A `stack:` value naming a file rather than a preset."""
+    return "/" in value or "\\" in value or value.endswith((".yaml", ".yml"))

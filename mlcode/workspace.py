@@ -15,7 +15,9 @@ from mlcode.errors import UserError
 from mlcode.layout import DVC_FILE, MANIFEST_FILE
 from mlcode.manifest import Manifest, inputs_hash, parse_manifest
 from mlcode.plan import Plan, plan_files
-from mlcode.spec.load import Project, is_stack_path, load_project
+from mlcode.repo import find_root
+from mlcode.resources import is_stack_path
+from mlcode.spec.load import Project, load_project
 
 
 @dataclass(frozen=True)
@@ -25,18 +27,6 @@ class Workspace:
     root: Path
     project: Project
     inputs: str
-
-
-def find_root(start: Path) -> Path:
-    """The git top level above `start` (walking up for `.git`, no subprocess)."""
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        if (folder / ".git").exists():
-            return folder
-    raise UserError(
-        f"{start} is not inside a git repository; run `git init` first "
-        "(mlcode keeps everything it generates in git)"
-    )
 
 
 def stack_bytes(project: Project) -> bytes:

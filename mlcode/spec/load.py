@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from mlcode.errors import Location, Problem, SpecError
-from mlcode.resources import stack_presets
+from mlcode.resources import is_stack_path, stack_presets
 from mlcode.spec import semantic
 from mlcode.spec.locate import problems_from
 from mlcode.spec.model import MlSpec
@@ -52,11 +52,6 @@ def parse_stack(source: Source) -> Stack:
         return Stack.model_validate(source.data)
     except ValidationError as exc:
         raise SpecError(problems_from(exc, source.data, source.positions, Stack)) from None
-
-
-def is_stack_path(value: str) -> bool:
-    """A `stack:` value naming a file rather than a preset."""
-    return "/" in value or "\\" in value or value.endswith((".yaml", ".yml"))
 
 
 def resolve_stack(spec: MlSpec, root: Path, positions: Positions) -> Stack:

@@ -31,7 +31,7 @@ def command(
     from mlcode.scaffold import project_name, render_spec
     from mlcode.spec import names
     from mlcode.spec.jsonschema import SCHEMA_FILE, ml_schema_text
-    from mlcode.spec.load import is_stack_path
+    from mlcode.resources import is_stack_path
 
     root = settings(ctx).cwd
     if not is_stack_path(stack) and stack not in stack_presets():

@@ -13,8 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from mlcode.errors import Location, Problem, SpecError
-from mlcode.resources import is_stack_path as is_stack_path
-from mlcode.resources import stack_presets
+from mlcode.resources import is_stack_path, stack_presets
 from mlcode.spec import semantic
 from mlcode.spec.locate import problems_from
 from mlcode.spec.model import MlSpec

@@ -27,11 +27,10 @@ def command(
 ) -> None:
     """Scaffold ml.yaml (and with --example, data under data/) in the current folder."""
     from mlcode.fsutil import atomic_write
-    from mlcode.resources import stack_presets
+    from mlcode.resources import is_stack_path, stack_presets
     from mlcode.scaffold import project_name, render_spec
     from mlcode.spec import names
     from mlcode.spec.jsonschema import SCHEMA_FILE, ml_schema_text
-    from mlcode.resources import is_stack_path
 
     root = settings(ctx).cwd
     if not is_stack_path(stack) and stack not in stack_presets():

@@ -1,0 +1,347 @@
+"""Compile ml.yaml into `dvc.yaml` and `params.yaml`: pure, no I/O, byte-identical for equal input.
+
+Both files are built as plain dicts and dumped by PyYAML, so no value from ml.yaml can change a
+document's structure; the text is parsed back and compared before it is returned.
+
+Order (fixed, so the output never depends on the order of keys in ml.yaml):
+
+- `dvc.yaml` `stages:` holds mlcode's stages first, model by model in sorted model-name order, each
+  model's steps in pipeline order (prepare, train, evaluate, drift); then the user's `stages:` in
+  sorted stage-name order. Top-level `plots:` follow the same model order.
+
+The built-in evaluate step's plot files are declared as stage `outs` (cache false) and drawn by the
+top-level `plots:` definitions (template, axes, title). Declaring them as stage `plots` as well makes
+`dvc plots show/diff` draw every file twice, once with DVC's default template.
+- `params.yaml` holds one top-level key per model, sorted; estimator `params` and drift `columns`
+  are sorted by name. Lists (features, metrics, commands) keep the order written in ml.yaml.
+- The inside of a user stage is passed to DVC as written (only keys that differ from the defaults);
+  its nested mappings (`matrix`, `foreach`, `do`, ...) keep their order, since DVC derives the names
+  of generated stages from it.
+
+DVC interpolates `${...}` in dvc.yaml values. Paths mlcode puts in its own stages (datasets, the
+deps and outs of own train/evaluate commands) are escaped (`${` → `\\${`, which DVC turns back
+into `${`), so a file name containing `${` is used literally. Commands written by the user (own
+`train`/`evaluate` `cmd`, user stages) are passed as written: interpolation is theirs to use.
+
+YAML 1.1 (PyYAML, used by mlcode's steps) and YAML 1.2 (ruamel, used by DVC) read some plain
+scalars differently (`1e3`, `0o17`); the dumper quotes any string either version would read as
+something else, so both read the same data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import yaml
+
+from mlcode import layout
+from mlcode.compile.header import with_header
+from mlcode.spec import names
+from mlcode.spec.model import Dataset, MlSpec, Model, UserStage
+from mlcode.spec.stack import Stack
+
+# How DVC's built-in plot templates read each plot kind of the built-in evaluate step.
+PLOT_PROPS: dict[str, dict[str, str]] = {
+    "confusion": {"template": "confusion", "x": "actual", "y": "predicted"},
+    "roc": {"template": "simple", "x": "fpr", "y": "tpr"},
+    "precision_recall": {"template": "simple", "x": "recall", "y": "precision"},
+    "predicted_vs_actual": {"template": "scatter", "x": "actual", "y": "predicted"},
+    "residuals": {"template": "scatter", "x": "predicted", "y": "residual"},
+}
+PLOT_TITLES: dict[str, str] = {
+    "confusion": "confusion matrix",
+    "roc": "ROC curve",
+    "precision_recall": "precision-recall curve",
+    "predicted_vs_actual": "predicted vs actual",
+    "residuals": "residuals",
+}
+# A stage with `foreach` may hold nothing but `foreach` and `do` (DVC's schema).
+_FOREACH_KEYS = frozenset({"foreach", "do"})
+_NO_CACHE: dict[str, Any] = {"cache": False}
+
+
+def render(spec: MlSpec, stack: Stack) -> dict[str, str]:
+    """`{"dvc.yaml": text, "params.yaml": text}` for `spec` (the stack does not affect them)."""
+    del stack  # the pipeline is the same on every stack
+    return {
+        layout.DVC_FILE: with_header(dump(dvc_data(spec))),
+        layout.PARAMS_FILE: with_header(dump(params_data(spec))),
+    }
+
+
+# --- params.yaml -----------------------------------------------------------------------------
+
+
+def params_data(spec: MlSpec) -> dict[str, Any]:
+    """The params.yaml document: one key per model, sorted."""
+    return {name: _model_params(spec, name, spec.models[name]) for name in sorted(spec.models)}
+
+
+def _model_params(spec: MlSpec, name: str, model: Model) -> dict[str, Any]:
+    ds = _dataset(spec, name, model.data, "data")
+    out: dict[str, Any] = {"task": model.task, "data": _data_params(ds)}
+    stratify = model.split.stratify
+    out["split"] = {
+        "test_size": model.split.test_size,
+        "seed": model.split.seed,
+        "stratify": model.task == "classification" if stratify is None else stratify,
+    }
+    if model.train is None:
+        out["estimator"] = model.estimator
+    out["params"] = {key: model.params[key] for key in sorted(model.params)}
+    out["metrics"] = list(model.resolved_metrics)
+    drift = model.gates.drift
+    if drift is not None:
+        ref = _dataset(spec, name, drift.reference, "gates.drift.reference")
+        cur = _dataset(spec, name, drift.current, "gates.drift.current")
+        out["drift"] = {
+            "reference": {
+                "path": ref.path,
+                "format": ref.resolved_format,
+                "numeric": list(ref.features.numeric),
+                "categorical": list(ref.features.categorical),
+            },
+            "current": {"path": cur.path, "format": cur.resolved_format},
+            "method": drift.method,
+            "threshold": drift.threshold,
+            "columns": {
+                col: {
+                    "method": drift.columns[col].method,
+                    "threshold": drift.columns[col].threshold,
+                    "ignore": drift.columns[col].ignore,
+                }
+                for col in sorted(drift.columns)
+            },
+            "max_drifted_share": drift.max_drifted_share,
+        }
+    return out
+
+
+def _data_params(ds: Dataset) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "path": ds.path,
+        "format": ds.resolved_format,
+        "target": ds.target,
+        "numeric": list(ds.features.numeric),
+        "categorical": list(ds.features.categorical),
+    }
+    if ds.id_column is not None:
+        data["id_column"] = ds.id_column
+    if ds.time_column is not None:
+        data["time_column"] = ds.time_column
+    return data
+
+
+def _dataset(spec: MlSpec, model: str, name: str, field: str) -> Dataset:
+    ds = spec.data.get(name)
+    if ds is None:
+        # `mlcode validate` reports this with its location; compile only sees validated specs.
+        raise RuntimeError(f"bug: models.{model}.{field} names unknown dataset {name!r}")
+    return ds
+
+
+# --- dvc.yaml --------------------------------------------------------------------------------
+
+
+def dvc_data(spec: MlSpec) -> dict[str, Any]:
+    """The dvc.yaml document: mlcode's stages, then the user's, then plot definitions."""
+    stages: dict[str, Any] = {}
+    plots: list[dict[str, Any]] = []
+    for name in sorted(spec.models):
+        model = spec.models[name]
+        stages.update(_model_stages(spec, name, model))
+        if model.evaluate is None:
+            paths = layout.model_paths(name, model)
+            for kind in layout.plot_kinds(model.task):
+                props = {**PLOT_PROPS[kind], "title": f"{name}: {PLOT_TITLES[kind]}"}
+                plots.append({paths.plot(kind): props})
+    for stage in sorted(spec.stages):
+        stages[stage] = user_stage(stage, spec.stages[stage])
+    doc: dict[str, Any] = {"stages": stages}
+    if plots:
+        doc["plots"] = plots
+    return doc
+
+
+def _model_stages(spec: MlSpec, name: str, model: Model) -> dict[str, dict[str, Any]]:
+    paths = layout.model_paths(name, model)
+    ds = _dataset(spec, name, model.data, "data")
+    stages: dict[str, dict[str, Any]] = {}
+
+    stages[names.stage_name("prepare", name)] = {
+        "cmd": _step("prepare", name),
+        "deps": [escape(ds.path)],
+        "params": [f"{name}.data", f"{name}.split"],
+        "outs": [paths.train_split, paths.test_split],
+    }
+
+    if model.train is None:
+        train_outs = [paths.model_dir]
+        stages[names.stage_name("train", name)] = {
+            "cmd": _step("train", name),
+            "deps": [paths.train_split],
+            "params": [f"{name}.task", f"{name}.estimator", f"{name}.params"],
+            "outs": train_outs,
+        }
+    else:
+        train_outs = _unique([escape(p) for p in model.train.outs]) or [paths.model_dir]
+        stages[names.stage_name("train", name)] = {
+            "cmd": _cmd(model.train.cmd),
+            "deps": _unique([paths.train_split, *(escape(p) for p in model.train.deps)]),
+            "params": [f"{name}.params"],
+            "outs": train_outs,
+        }
+
+    if model.evaluate is None:
+        stages[names.stage_name("evaluate", name)] = {
+            "cmd": _step("evaluate", name),
+            "deps": _unique([*train_outs, paths.test_split]),
+            "params": [f"{name}.metrics"],
+            # Plot files are plain outs: declared under `plots:` too, DVC would draw each twice
+            # (once with its default template); the top-level definitions draw them once.
+            "outs": [
+                {paths.plot(kind): dict(_NO_CACHE)} for kind in layout.plot_kinds(model.task)
+            ],
+            "metrics": [{paths.metrics: dict(_NO_CACHE)}],
+        }
+    else:
+        own = model.evaluate
+        evaluate: dict[str, Any] = {
+            "cmd": _cmd(own.cmd),
+            "deps": _unique(
+                [paths.test_split, *train_outs, *(escape(p) for p in own.deps)],
+            ),
+            "params": [f"{name}.metrics"],
+            "metrics": [{escape(own.metrics): dict(_NO_CACHE)}],
+        }
+        if own.plots:
+            evaluate["plots"] = [{p: dict(_NO_CACHE)} for p in _unique(map(escape, own.plots))]
+        stages[names.stage_name("evaluate", name)] = evaluate
+
+    drift = model.gates.drift
+    if drift is not None:
+        ref = _dataset(spec, name, drift.reference, "gates.drift.reference")
+        cur = _dataset(spec, name, drift.current, "gates.drift.current")
+        stages[names.stage_name("drift", name)] = {
+            "cmd": _step("drift", name),
+            "deps": _unique([escape(ref.path), escape(cur.path)]),
+            "params": [f"{name}.drift"],
+            "metrics": [{paths.drift_metrics: dict(_NO_CACHE)}],
+            "outs": [paths.drift_report],
+        }
+    return stages
+
+
+def _step(step: str, model: str) -> str:
+    """The command DVC runs for a built-in step of a model."""
+    return f"mlcode step {step} {model}"
+
+
+def _cmd(cmd: str | list[str]) -> str | list[str]:
+    """A user command as written: a string stays a string, a list stays a list."""
+    return list(cmd) if isinstance(cmd, list) else cmd
+
+
+def user_stage(name: str, stage: UserStage) -> dict[str, Any]:
+    """A user stage in DVC's own schema: the keys the user set to a non-default value."""
+    body: dict[str, Any] = stage.model_dump(mode="python", exclude_defaults=True)
+    if stage.foreach is not None:
+        extra = sorted(set(body) - _FOREACH_KEYS)
+        if extra:
+            from mlcode.errors import UserError
+
+            raise UserError(
+                f"ml.yaml: stages.{name}: a `foreach` stage takes only `foreach` and `do`; "
+                f"move {', '.join(f'`{k}`' for k in extra)} under `do`"
+            )
+        # `foreach` first, then its body, as DVC's docs write it.
+        return {"foreach": body["foreach"], "do": body["do"]}
+    return body
+
+
+def _unique(items: Any) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in items:
+        seen.setdefault(item, None)
+    return list(seen)
+
+
+def escape(value: str) -> str:
+    """`value` made literal for DVC's `${...}` interpolation (DVC turns `\\${` back into `${`)."""
+    return value.replace("${", "\\${")
+
+
+# --- YAML dumping ----------------------------------------------------------------------------
+
+# Plain scalars that YAML 1.2 (ruamel, DVC's reader) resolves to a non-string while YAML 1.1
+# (PyYAML) would not (ruamel's 1.2 patterns): registered as implicit types so the dumper quotes
+# such strings. 1.2's booleans and nulls are a subset of 1.1's, which PyYAML already quotes.
+_YAML12_IMPLICIT: tuple[tuple[str, str, str], ...] = (
+    (
+        "tag:yaml.org,2002:float",
+        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+        |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        "-+0123456789.",
+    ),
+    (
+        "tag:yaml.org,2002:int",
+        r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0o?[0-7_]+
+        |[-+]?[0-9_]+
+        |[-+]?0x[0-9a-fA-F_]+
+        |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$""",
+        "-+0123456789_",
+    ),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL)$", "~nN"),
+    ("tag:yaml.org,2002:value", r"^(?:=)$", "="),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+)
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that never emits anchors, indents lists like DVC, and quotes 1.1/1.2-ambiguous
+    strings."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+for _tag, _pattern, _first in _YAML12_IMPLICIT:
+    _Dumper.add_implicit_resolver(_tag, re.compile(_pattern, re.X), list(_first))
+
+
+def dump(data: Any) -> str:
+    """YAML text of `data`, checked to parse back to exactly `data`."""
+    text = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1_000_000,
+    )
+    if not same(yaml.safe_load(text), data):
+        raise RuntimeError("bug: generated YAML does not parse back to the data it was made from")
+    return text
+
+
+def same(a: Any, b: Any) -> bool:
+    """Deep equality that also tells bool from int and treats NaN as equal to NaN."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return bool(a == b)

@@ -20,8 +20,12 @@ from mlcode.spec.yamlsource import Path, Positions, render_path
 _MISSING = object()
 
 
-def _clean_path(loc: tuple[Any, ...], data: Any) -> tuple[Path, bool]:
-    """Keep only the parts of a pydantic loc that are real data paths; say if it points at a key."""
+def _clean_path(loc: tuple[Any, ...], data: Any, kind: str) -> tuple[Path, bool]:
+    """Keep only the parts of a pydantic loc that are real data paths; say if it points at a key.
+
+    Only a missing field or an unknown key may name a part that is not in the data; any other
+    unmatched part is a union member's tag (`str`, `list[str]`, `function-after[...]`).
+    """
     out: list[str | int] = []
     node: Any = data
     is_key = False
@@ -36,7 +40,7 @@ def _clean_path(loc: tuple[Any, ...], data: Any) -> tuple[Path, bool]:
         ):
             out.append(part)
             node = node[part]
-        elif last and isinstance(node, dict):
+        elif last and isinstance(node, dict) and kind in ("missing", "extra_forbidden"):
             out.append(part)  # a missing field or an unknown key
             node = _MISSING
         # else: a union member tag such as 'str' or 'function-after[...]': not a data path
@@ -112,7 +116,28 @@ def _message(err: Any) -> tuple[str, str | None]:
         msg = "expected " + msg[len("Input should be ") :]
     elif msg.startswith("Input "):
         msg = "expected input " + msg[len("Input ") :]
+    elif kind == "string_pattern_mismatch":
+        msg = f"expected text matching the pattern {err['ctx']['pattern']}"
+    elif kind == "string_too_short":
+        msg = "expected a non-empty string"
+    elif kind == "string_too_long":
+        msg = f"expected at most {err['ctx']['max_length']} characters"
+    for wordy, plain in _PLAIN.items():
+        msg = msg.replace(wordy, plain)
     return msg, _found(err.get("input"))
+
+
+_PLAIN = {
+    "a valid dictionary": "a mapping",
+    "a valid list": "a list",
+    "a valid string": "a string",
+    "a valid integer": "a whole number",
+    "a valid number": "a number",
+    "a valid boolean": "a boolean (true or false)",
+    ", unable to interpret input": "",
+    ", unable to parse string as a number": "",
+    ", got a number with a fractional part": " (found a fraction)",
+}
 
 
 def problems_from(
@@ -122,7 +147,7 @@ def problems_from(
     merged: dict[tuple[Path, bool], list[str]] = {}
     found_at: dict[tuple[Path, bool], str] = {}
     for err in exc.errors(include_url=False):
-        path, is_key = _clean_path(err["loc"], data)
+        path, is_key = _clean_path(err["loc"], data, err["type"])
         if err["type"] == "extra_forbidden":
             key = str(path[-1]) if path else ""
             options = [k for k in allowed_keys(root, path[:-1]) if k != key]
@@ -134,10 +159,16 @@ def problems_from(
             merged.setdefault((path, True), []).append(text)
             continue
         text, found = _message(err)
+        if err["type"] == "missing":
+            is_key = True  # point at the key of the mapping that lacks the field
         bucket = merged.setdefault((path, is_key), [])
         if found is not None:
             found_at[(path, is_key)] = found
-            if text.startswith("expected ") and bucket and bucket[-1].startswith("expected "):
+            if (
+                text.startswith("expected ")
+                and bucket
+                and bucket[-1].startswith(("expected ", "or "))
+            ):
                 text = "or " + text[len("expected ") :]
         if text not in bucket:
             bucket.append(text)

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from mlcode.spec import names
 
@@ -16,7 +23,14 @@ from mlcode.spec import names
 class Strict(BaseModel):
     """Base for every ml.yaml model: unknown keys are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, strict=True)
+
+
+def _whole_number(value: Any) -> Any:
+    """Refuse `true` and `1.0` where YAML should hold a whole number (Python says True == 1)."""
+    if isinstance(value, bool | float):
+        raise ValueError(f"expected a whole number; found {value!r}")
+    return value
 
 
 def _model_name(value: str) -> str:
@@ -330,7 +344,9 @@ class CI(Strict):
 class MlSpec(Strict):
     """The whole ml.yaml."""
 
-    version: Literal[1] = Field(description="Schema version of this file; always 1 for now.")
+    version: Annotated[Literal[1], BeforeValidator(_whole_number)] = Field(
+        description="Schema version of this file; always 1 for now."
+    )
     project: Name = Field(description="Project name.")
     stack: str = Field(
         default="local",

@@ -16,6 +16,7 @@ from mlcode.errors import Location, Problem, SpecError
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 200_000
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 Path = tuple[str | int, ...]
 
@@ -70,6 +71,7 @@ class _Converter:
         self.problems: list[Problem] = []
         self.count = 0
         self._scalar = yaml.SafeLoader("")
+        self._open: set[int] = set()  # ids of the collections being converted (alias cycles)
 
     def _problem(self, node: yaml.Node, path: Path, message: str) -> None:
         line, col = _mark(node)
@@ -80,15 +82,24 @@ class _Converter:
     def convert(self, node: yaml.Node, path: Path) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise _TooBig
+            raise _TooBig(_mark(node))
         self.positions.values.setdefault(path, _mark(node))
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag not in _STANDARD_TAGS:
-                self._problem(node, path, f"custom YAML tag {node.tag!r} is not allowed")
-            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if id(node) in self._open:
+                self._problem(node, path, "an alias refers to a value that contains it (a cycle)")
+                return None
+            self._open.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, path)
+                if node.tag not in _STANDARD_TAGS:
+                    self._problem(node, path, f"custom YAML tag {node.tag!r} is not allowed")
+                return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+            finally:
+                self._open.discard(id(node))
         assert isinstance(node, yaml.ScalarNode)
+        if node.tag == _TIMESTAMP and node.style is None:
+            return node.value  # a plain date-like value (`2024-01-01`) is text here, not a date
         if node.tag not in _STANDARD_TAGS:
             self._problem(
                 node,
@@ -136,7 +147,9 @@ class _Converter:
 
 
 class _TooBig(Exception):
-    pass
+    def __init__(self, mark: tuple[int, int]) -> None:
+        super().__init__(mark)
+        self.mark = mark
 
 
 def render_path(path: Path) -> str:
@@ -165,13 +178,24 @@ def decode(raw: bytes, file: str) -> str:
             "(is this really the right file?)",
         )
     if b"\x00" in raw:
-        raise _fail(file, "file looks binary (it contains NUL bytes); expected YAML text")
+        line, col = _byte_position(raw, raw.index(b"\x00"))
+        raise _fail(
+            file, "file looks binary (it contains NUL bytes); expected YAML text", line, col
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise _fail(file, f"file is not valid UTF-8 (byte {exc.start})", line, 1) from None
+        line, col = _byte_position(raw, exc.start)
+        raise _fail(
+            file, f"file is not valid UTF-8 (byte {exc.start}); save it as UTF-8", line, col
+        ) from None
     return text
+
+
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (counted in bytes) of byte `offset`."""
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    return raw.count(b"\n", 0, offset) + 1, offset - line_start + 1
 
 
 def parse(text: str, file: str) -> Source:
@@ -187,7 +211,7 @@ def parse(text: str, file: str) -> Source:
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML always marks its errors
         raise _fail(file, f"YAML error: {exc}") from None
     except RecursionError:
-        raise _fail(file, "YAML nesting is too deep") from None
+        raise _too_deep(text, file) from None
     nodes = [n for n in nodes if n is not None]
     if not nodes:
         raise _fail(file, "file is empty; expected a YAML mapping", 1, 1)
@@ -206,15 +230,39 @@ def parse(text: str, file: str) -> Source:
     conv = _Converter(file)
     try:
         data = conv.convert(root, ())
-    except _TooBig:
+    except _TooBig as exc:
         raise _fail(
-            file, f"document expands to more than {MAX_NODES:,} values (an alias bomb?)"
+            file,
+            f"document expands to more than {MAX_NODES:,} values (an alias bomb?); "
+            "write the values out instead of repeating aliases",
+            *exc.mark,
         ) from None
     except RecursionError:
-        raise _fail(file, "YAML nesting is too deep (or an alias refers to itself)") from None
+        raise _too_deep(text, file) from None
     if conv.problems:
         raise SpecError(conv.problems)
     return Source(data, conv.positions)
+
+
+def _too_deep(text: str, file: str) -> SpecError:
+    """Locate the deepest point of the nesting (the event parser itself is not recursive)."""
+    depth = deepest = 0
+    line, col = 1, 1
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+                    mark = event.start_mark
+                    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:  # pragma: no cover - the text parsed before
+        pass
+    return _fail(
+        file, f"YAML nesting is too deep ({deepest} levels); flatten the structure", line, col
+    )
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
@@ -224,10 +272,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
     problem = exc.problem or "syntax error"
     lines = text.splitlines()
     bad_line = lines[line - 1] if 0 < line <= len(lines) else ""
-    if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())] or "found character '\\t'" in (
-        problem
-    ):
+    if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())]:
         message = "a tab character is used for indentation; YAML allows only spaces"
+    elif "found character '\\t'" in problem:
+        message = "a tab character where YAML expects a space; use spaces"
     else:
         message = f"YAML syntax error: {problem}"
         if exc.context:

@@ -16,7 +16,7 @@ from mlcode.errors import Location, Problem, SpecError
 from mlcode.resources import is_stack_path, stack_presets
 from mlcode.spec import semantic
 from mlcode.spec.locate import problems_from
-from mlcode.spec.model import MlSpec
+from mlcode.spec.model import MlSpec, _rel_path
 from mlcode.spec.stack import Stack
 from mlcode.spec.yamlsource import Positions, Source, load_file
 
@@ -58,6 +58,10 @@ def resolve_stack(spec: MlSpec, root: Path, positions: Positions) -> Stack:
     """The Stack named by `spec.stack`: a preset, or the team's own file relative to the repo."""
     where = positions.locate(("stack",))
     if is_stack_path(spec.stack):
+        try:
+            _rel_path(spec.stack)
+        except ValueError as exc:
+            raise SpecError([Problem(where, "stack", f"stack file: {exc}")]) from None
         path = (root / spec.stack).resolve()
         if not path.is_file():
             raise SpecError([Problem(where, "stack", f"stack file {spec.stack!r} not found")])
@@ -111,8 +115,9 @@ def check_imports(spec: MlSpec, positions: Positions) -> list[Problem]:
         field = f"models.{name}.estimator"
         try:
             module = importlib.import_module(module_name)
-        except Exception as exc:
-            problems.append(Problem(where, field, f"cannot import {module_name!r}: {exc}"))
+        except (Exception, SystemExit) as exc:
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            problems.append(Problem(where, field, f"cannot import {module_name!r}: {reason}"))
             continue
         obj = getattr(module, attr, None)
         if obj is None:

@@ -22,6 +22,8 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
 def cron_error(expr: str) -> str | None:
     """None when `expr` is a valid 5-field cron expression, else what is wrong with it."""
     parts = expr.split()
+    if expr.strip().startswith("@"):
+        return "macros such as @daily are not accepted by CI schedulers; write the 5 fields"
     if len(parts) != 5:
         return (
             f"expected 5 space-separated fields (minute hour day-of-month month day-of-week), "

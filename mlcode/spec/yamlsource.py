@@ -93,7 +93,7 @@ class _Converter:
                 if isinstance(node, yaml.MappingNode):
                     return self._mapping(node, path)
                 if node.tag not in _STANDARD_TAGS:
-                    self._problem(node, path, f"custom YAML tag {node.tag!r} is not allowed")
+                    self._problem(node, path, _tag_message(node.tag))
                 return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
             finally:
                 self._open.discard(id(node))
@@ -101,18 +101,13 @@ class _Converter:
         if node.tag == _TIMESTAMP and node.style is None:
             return node.value  # a plain date-like value (`2024-01-01`) is text here, not a date
         if node.tag not in _STANDARD_TAGS:
-            self._problem(
-                node,
-                path,
-                f"YAML tag {node.tag!r} is not allowed here (only plain strings, numbers, "
-                "booleans, null, lists and mappings)",
-            )
+            self._problem(node, path, _tag_message(node.tag))
             return node.value
         return self._scalar.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         if node.tag not in _STANDARD_TAGS:
-            self._problem(node, path, f"custom YAML tag {node.tag!r} is not allowed")
+            self._problem(node, path, _tag_message(node.tag))
         out: dict[str, Any] = {}
         seen: dict[str, tuple[int, int]] = {}
         for key_node, value_node in node.value:
@@ -144,6 +139,14 @@ class _Converter:
             self.positions.keys[child] = _mark(key_node)
             out[key] = self.convert(value_node, child)
         return out
+
+
+def _tag_message(tag: str) -> str:
+    shown = tag.replace("tag:yaml.org,2002:", "!!")
+    return (
+        f"YAML tag {shown!r} is not allowed (only plain strings, numbers, booleans, null, lists "
+        "and mappings)"
+    )
 
 
 class _TooBig(Exception):
@@ -279,7 +282,11 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
     else:
         message = f"YAML syntax error: {problem}"
         if exc.context:
-            message += f" ({exc.context})"
+            message += f" ({exc.context}"
+            start = exc.context_mark
+            if start is not None and exc.problem_mark is not None and start != exc.problem_mark:
+                message += f" started at line {start.line + 1}, column {start.column + 1}"
+            message += ")"
     return _fail(file, message, line, col)
 
 

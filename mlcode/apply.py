@@ -51,12 +51,15 @@ def refuse_unsafe(plan: Plan, *, force: bool) -> None:
 
 
 def _writable(path: Path) -> bool:
+    """False for a file marked read-only (no write bit at all, even for root) or an unwritable
+    folder."""
+    if path.exists() and not path.stat().st_mode & 0o222:
+        return False
     probe = path
     while not probe.exists():
         probe = probe.parent
-    if path.exists() and not os.access(path, os.W_OK):
-        return False
-    return os.access(probe if probe.is_dir() else probe.parent, os.W_OK)
+    folder = probe if probe.is_dir() else probe.parent
+    return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
 
 
 def preflight(ws: Workspace, plan: Plan) -> None:
@@ -91,6 +94,7 @@ def execute(ws: Workspace, plan: Plan, compiled: dict[str, str], *, force: bool)
         files={p: sha256_text(t) for p, t in compiled.items()},
         inputs=ws.inputs,
         mlcode_version=__version__,
+        datasets=tuple(sorted({ds.path for ds in ws.project.spec.data.values()})),
     )
     if plan.changes or read_manifest(root) != manifest:
         atomic_write(root / MANIFEST_FILE, manifest.to_text())

@@ -63,10 +63,10 @@ def run_check(start: Path, max_bytes: int) -> CheckReport:
     root = find_root(start)
     report = CheckReport()
     manifest = parse_manifest((_read(root / MANIFEST_FILE) or b"").decode("utf-8", "replace"))
-    datasets: list[str] = []
+    datasets = list(manifest.datasets)
     if not _in_sync_fast(root, manifest):
         report.mode = "full: ml.yaml compiled and compared"
-        datasets = _full_check(root, report)
+        datasets = sorted(set(datasets) | set(_full_check(root, report)))
     report.problems.extend(_staged_problems(root, max_bytes, datasets))
     return report
 

@@ -27,6 +27,7 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)
     inputs: str = ""
     mlcode_version: str = ""
+    datasets: tuple[str, ...] = ()  # dataset paths (must never be staged into git)
 
     def to_text(self) -> str:
         """Stable JSON text."""
@@ -35,6 +36,7 @@ class Manifest:
             "mlcode_version": self.mlcode_version,
             "inputs": self.inputs,
             "files": dict(sorted(self.files.items())),
+            "datasets": sorted(self.datasets),
         }
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
@@ -56,6 +58,7 @@ def parse_manifest(text: str | None) -> Manifest:
         files={str(k): str(v) for k, v in files.items()},
         inputs=str(data.get("inputs", "")),
         mlcode_version=str(data.get("mlcode_version", "")),
+        datasets=tuple(str(d) for d in data.get("datasets", []) if isinstance(d, str)),
     )
 
 

@@ -1,0 +1,48 @@
+"""Helpers for end-to-end tests: run the real `mlcode` console script in real repositories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+
+def env() -> dict[str, str]:
+    """The test environment with the venv's scripts (mlcode, dvc, linters) first on PATH."""
+    out = dict(os.environ)
+    out["PATH"] = f"{BIN}{os.pathsep}{out.get('PATH', '')}"
+    return out
+
+
+def mlcode(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed `mlcode` in `cwd` (never raises on a non-zero exit)."""
+    return subprocess.run(
+        [str(BIN / "mlcode"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env(),
+        input=stdin,
+        check=False,
+    )
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git, failing the test on error."""
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env(), check=True
+    ).stdout
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under `root` except .git internals and DVC's cache/tmp, by relative path."""
+    out: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith((".git/", ".dvc/cache", ".dvc/tmp")) or not path.is_file():
+            continue
+        out[rel] = path.read_bytes()
+    return out

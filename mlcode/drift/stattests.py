@@ -1,0 +1,126 @@
+"""The drift statistics, one pure function per method, numerically the same as Evidently 0.7's.
+
+Every function takes the reference side first and returns one float: a p-value (`ks`, `chi2`, `z`)
+or a distance (`wasserstein`, `jensenshannon`, `psi`). Samples are float arrays with no NaN or
+infinity; frequency tests take counts aligned over the same keys (see `value_counts` and
+`sturges_counts`). The forms follow evidently/legacy/calculations/stattests/ of Evidently 0.7:
+
+- ks: `scipy.stats.ks_2samp(reference, current)` p-value.
+- chi2: `scipy.stats.chisquare(f_obs=current counts, f_exp=reference counts * n_cur / n_ref)`, a
+  goodness-of-fit test over the union of observed values (a value never seen in the reference gives
+  an infinite statistic and p = 0).
+- z: two-proportion z-test on "equals the first sorted value", two-tailed; p = 1 when both sides hold
+  one and the same value.
+- wasserstein: `scipy.stats.wasserstein_distance / max(np.std(reference), 0.001)` (population std).
+- jensenshannon: `scipy.spatial.distance.jensenshannon` (natural log) of the two frequency vectors.
+- psi: sum of (ref% - cur%) * ln(ref% / cur%), where an empty bin on one side gets that side's
+  smallest non-zero share / 1e6 when that share is <= 0.0001, else 0.0001 (Evidently's fill).
+
+Frequency vectors (jensenshannon, psi) come from `binned_counts`: numeric samples whose reference has
+more than 20 distinct values are binned on `np.histogram_bin_edges(reference + current, "sturges")`;
+anything else is counted per distinct value over the union of both sides.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+from scipy.spatial import distance
+
+FloatArray = npt.NDArray[np.float64]
+CountArray = npt.NDArray[np.int64]
+
+BIN_ABOVE_UNIQUE = 20  # numeric samples with more distinct reference values are binned (sturges)
+_WASSERSTEIN_MIN_STD = 0.001
+_PSI_FILL = 0.0001
+
+
+def ks(reference: FloatArray, current: FloatArray) -> float:
+    """Two-sample Kolmogorov-Smirnov test, two-sided: the p-value."""
+    return float(stats.ks_2samp(reference, current)[1])
+
+
+def wasserstein(reference: FloatArray, current: FloatArray) -> float:
+    """First Wasserstein distance divided by the reference's population std (at least 0.001)."""
+    norm = max(float(np.std(reference)), _WASSERSTEIN_MIN_STD)
+    return float(stats.wasserstein_distance(reference, current)) / norm
+
+
+def chi2(reference: CountArray, current: CountArray) -> float:
+    """Chi-squared goodness of fit of current counts to the rescaled reference counts: the p-value.
+
+    With a single key both sides hold the same one value: there is nothing to test, p = 1 (scipy
+    would answer NaN, which Evidently reads as "no drift" too).
+    """
+    if reference.size < 2:
+        return 1.0
+    n_ref = float(reference.sum())
+    n_cur = float(current.sum())
+    f_exp = reference.astype(np.float64) * (n_cur / n_ref)
+    f_obs = current.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_value = float(stats.chisquare(f_obs, f_exp)[1])
+    return 1.0 if np.isnan(p_value) else p_value  # defensive: NaN is "cannot tell", as in Evidently
+
+
+def z(reference: CountArray, current: CountArray) -> float:
+    """Two-proportion z-test of the share of the first key (counts aligned on sorted keys)."""
+    if reference.size == 1:  # both sides hold the one same value
+        return 1.0
+    n1 = float(reference.sum())
+    n2 = float(current.sum())
+    # Evidently codes "equals the first sorted value" as 0 and every other value as 1.
+    p1 = float(n1 - reference[0]) / n1
+    p2 = float(n2 - current[0]) / n2
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    z_stat = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
+    return float(2 * (1 - stats.norm.cdf(np.abs(z_stat))))
+
+
+def jensenshannon(reference: CountArray | FloatArray, current: CountArray | FloatArray) -> float:
+    """Jensen-Shannon distance (natural log) between two frequency vectors over the same keys."""
+    ref = reference / float(reference.sum())
+    cur = current / float(current.sum())
+    return float(distance.jensenshannon(ref, cur))
+
+
+def psi(reference: CountArray | FloatArray, current: CountArray | FloatArray) -> float:
+    """Population stability index between two frequency vectors over the same keys."""
+    ref = _fill_empty(reference / float(reference.sum()))
+    cur = _fill_empty(current / float(current.sum()))
+    return float(np.sum((ref - cur) * np.log(ref / cur)))
+
+
+def _fill_empty(percents: FloatArray) -> FloatArray:
+    """Evidently's fill for empty bins: smallest non-zero share / 1e6 if tiny, else 0.0001."""
+    out = percents.astype(np.float64, copy=True)
+    smallest = float(out[out != 0].min())
+    out[out == 0] = smallest / 10**6 if smallest <= _PSI_FILL else _PSI_FILL
+    return out
+
+
+def value_counts(
+    reference: FloatArray, current: FloatArray
+) -> tuple[FloatArray, CountArray, CountArray]:
+    """Distinct values of both samples (sorted) and each sample's count of each."""
+    keys, inverse = np.unique(np.concatenate([reference, current]), return_inverse=True)
+    ref_counts = np.bincount(inverse[: reference.size], minlength=keys.size).astype(np.int64)
+    cur_counts = np.bincount(inverse[reference.size :], minlength=keys.size).astype(np.int64)
+    return keys, ref_counts, cur_counts
+
+
+def sturges_counts(reference: FloatArray, current: FloatArray) -> tuple[CountArray, CountArray]:
+    """Histogram counts of both samples on sturges bins computed over both together."""
+    edges = np.histogram_bin_edges(np.concatenate([reference, current]), bins="sturges")
+    ref_counts = np.histogram(reference, edges)[0].astype(np.int64)
+    cur_counts = np.histogram(current, edges)[0].astype(np.int64)
+    return ref_counts, cur_counts
+
+
+def binned_counts(reference: FloatArray, current: FloatArray) -> tuple[CountArray, CountArray]:
+    """Frequency counts of two numeric samples for jensenshannon and psi (see module doc)."""
+    if np.unique(reference).size > BIN_ABOVE_UNIQUE:
+        return sturges_counts(reference, current)
+    _, ref_counts, cur_counts = value_counts(reference, current)
+    return ref_counts, cur_counts

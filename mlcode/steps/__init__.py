@@ -12,7 +12,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from mlcode.errors import EXIT_USAGE, MlcodeError, UsageError
+from mlcode.errors import EXIT_USAGE, MlcodeError, UsageError, UserError
 
 STEPS = ("prepare", "train", "evaluate", "drift")
 
@@ -21,7 +21,13 @@ def run_step(step: str, root: Path, model: str) -> None:
     """Run built-in `step` for `model` in the repository at `root`."""
     if step not in STEPS:
         raise UsageError(f"unknown step {step!r}; steps: {', '.join(STEPS)}")
-    module = importlib.import_module(f"mlcode.steps.{step}")
+    name = f"mlcode.steps.{step}"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        raise UserError(f"step {step!r} is not available in this version of mlcode") from None
     module.run(root, model)
 
 

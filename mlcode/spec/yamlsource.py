@@ -16,6 +16,7 @@ from mlcode.errors import Location, Problem, SpecError
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 200_000
+MAX_FLOW_DEPTH = 100
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 Path = tuple[str | int, ...]
@@ -207,6 +208,14 @@ def parse(text: str, file: str) -> Source:
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
         raise _fail(file, "file is empty; expected a YAML mapping", 1, 1)
+    deep = _flow_too_deep(text)
+    if deep is not None:
+        raise _fail(
+            file,
+            f"YAML nesting is too deep (more than {MAX_FLOW_DEPTH} levels of [ ] and {{ }}); "
+            "flatten the structure",
+            *deep,
+        )
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
@@ -245,6 +254,55 @@ def parse(text: str, file: str) -> Source:
     if conv.problems:
         raise SpecError(conv.problems)
     return Source(data, conv.positions)
+
+
+def _flow_too_deep(text: str) -> tuple[int, int] | None:
+    """Where `[`/`{` nesting first exceeds MAX_FLOW_DEPTH, found in one linear pass.
+
+    PyYAML's scanner takes quadratic time in the flow nesting depth (a few kilobytes of brackets
+    take seconds), so deep flow nesting is refused before parsing. Quoted scalars and comments are
+    skipped; brackets inside plain scalars count, which only matters for absurd files.
+    """
+    if text.count("[") + text.count("{") <= MAX_FLOW_DEPTH:
+        return None
+    depth = 0
+    line, line_start = 1, 0
+    quote = ""
+    prev = "\n"  # the previous character that is not a space, on this line
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line, line_start, prev = line + 1, i + 1, "\n"
+            i += 1
+            continue
+        if quote:
+            if quote == '"' and c == "\\":
+                i += 2
+                continue
+            if c == quote:
+                if quote == "'" and text.startswith("''", i):
+                    i += 2
+                    continue
+                quote, prev = "", c
+            i += 1
+            continue
+        if c == "#" and (i == line_start or text[i - 1] in " \t"):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if c in "\"'" and prev in "\n:,[{-?":
+            quote = c
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return line, i - line_start + 1
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        if c not in " \t":
+            prev = c
+        i += 1
+    return None
 
 
 def _too_deep(text: str, file: str) -> SpecError:

@@ -122,9 +122,14 @@ def import_estimator(params: ModelParams, step: str = STEP) -> type[Any]:
             hint="Check `estimator` in ml.yaml and that its package is installed.",
         ) from None
     cls = getattr(module, attr, None)
+    if cls is None:
+        import difflib
+
+        close = difflib.get_close_matches(attr, [n for n in dir(module) if n[:1].isupper()], n=1)
+        hint = f"; did you mean {module_name}.{close[0]}?" if close else ""
+        raise fail(step, params.name, f"module {module_name!r} has no {attr!r}{hint}")
     if not isinstance(cls, type) or not hasattr(cls, "fit"):
-        what = "has no attribute" if cls is None else "is not an estimator class with fit() in"
-        raise fail(step, params.name, f"estimator {path!r}: {attr!r} {what} {module_name!r}")
+        raise fail(step, params.name, f"{path!r} is not an estimator class with fit()")
     return cls
 
 

@@ -207,9 +207,14 @@ def test_missing_dataset_and_missing_params(tmp_path: Path) -> None:
 
 def test_outputs_are_all_or_nothing(tmp_path: Path) -> None:
     (tmp_path / "b.txt").write_text("stale")
-    with pytest.raises(RuntimeError), Outputs(tmp_path, ["a.txt", "b.txt"]) as out:
-        out.temp("a.txt").write_text("new a")
-        raise RuntimeError("failed half way")
+
+    def half_written() -> None:
+        with Outputs(tmp_path, ["a.txt", "b.txt"]) as out:
+            out.temp("a.txt").write_text("new a")
+            raise RuntimeError("failed half way")
+
+    with pytest.raises(RuntimeError):
+        half_written()
     assert sorted(p.name for p in tmp_path.iterdir()) == []
     with Outputs(tmp_path, ["a.txt", "b.txt"]) as out:
         out.temp("a.txt").write_text("A")

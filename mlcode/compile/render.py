@@ -16,6 +16,12 @@ Safety rules, enforced here rather than by reviewing templates:
   shell line whose parts went through `shlex.quote`); `yq` still quotes them but skips the dialect
   check.
 - `sh` quotes a value for a POSIX shell; its result still needs `yq` to reach the file.
+
+Templates put `[[ x | yq ]]` only where a whole YAML value (or key) goes, never inside other text;
+shell scripts in templates are static and read values from `env:` / `variables:` as "$VAR".
+
+The module also resolves the CI view of a project (`resolve` → `CiProject`), the typed values both
+the GitHub and the GitLab renderer start from.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from mlcode import __version__
@@ -174,11 +180,19 @@ def environment(dialect: Dialect) -> SandboxedEnvironment:
         cache_size=0,
     )
     env.filters.clear()  # only our filters: no `safe`, no `e`, nothing that bypasses yq
-    env.filters["yq"] = lambda value: yq(value, dialect)
-    env.filters["sh"] = sh
-    env.filters["comment"] = comment
-    env.filters["join"] = _join
+    env.filters["yq"] = lambda value: yq(_defined(value), dialect)
+    env.filters["sh"] = lambda value: sh(_defined(value))
+    env.filters["comment"] = lambda value: comment(_defined(value))
+    env.filters["join"] = lambda value, sep=" ": _join(_defined(value), sep)
     return env
+
+
+def _defined(value: object) -> object:
+    """`value`, or the StrictUndefined error when a template names something that is not there."""
+    if isinstance(value, Undefined):
+        str(value)  # StrictUndefined raises UndefinedError here
+        raise RenderError("undefined value")  # pragma: no cover - only for a lenient Undefined
+    return value
 
 
 def _join(values: object, sep: str = " ") -> str:

@@ -1,0 +1,353 @@
+"""Unit tests of `mlcode.compile.github`: structure and safety rules of the generated workflows,
+determinism, and golden files for the shipped GitHub stacks (MLCODE_UPDATE_GOLDEN=1 rewrites them)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlcode import __version__
+from mlcode.compile import github
+from mlcode.compile.header import is_pristine
+from mlcode.compile.render import RenderError
+from mlcode.errors import UserError
+from mlcode.resources import stack_presets
+from mlcode.spec.load import parse_spec, parse_stack
+from mlcode.spec.model import MlSpec
+from mlcode.spec.stack import Stack
+from mlcode.spec.yamlsource import load_file, parse
+
+GOLDEN = Path(__file__).parent / "golden" / "ci"
+
+SPEC = """\
+version: 1
+project: churn
+stack: {stack}
+data:
+  customers:
+    path: data/customers.csv
+    target: churned
+    features: {numeric: [age, tenure], categorical: [plan]}
+  customers_latest:
+    path: data/customers_latest.csv
+models:
+  churn:
+    task: classification
+    data: customers
+    estimator: sklearn.ensemble.HistGradientBoostingClassifier
+    gates:
+      metrics:
+        - {metric: roc_auc, min: 0.8}
+      drift: {reference: customers, current: customers_latest}
+    promotion: {reviewers: [ml-leads], labels: [model-promotion]}
+  churn-linear:
+    task: classification
+    data: customers
+    estimator: sklearn.linear_model.LogisticRegression
+ci:
+  schedule: "0 3 * * 1"
+  retrain_on_data_change: true
+"""
+
+SINGLE = """\
+version: 1
+project: iris
+stack: {stack}
+data:
+  iris: {path: data/iris.csv, target: species, features: {numeric: [a, b]}}
+models:
+  iris:
+    task: classification
+    data: iris
+    estimator: sklearn.linear_model.LogisticRegression
+"""
+
+
+def stack(name: str) -> Stack:
+    return parse_stack(load_file(str(stack_presets()[name]), f"stacks/{name}.yaml"))
+
+
+def spec(text: str, stack_name: str = "github-s3") -> MlSpec:
+    return parse_spec(parse(text.replace("{stack}", stack_name), "ml.yaml"))
+
+
+def custom_stack(**overrides: Any) -> Stack:
+    data = yaml.safe_load(stack_presets()["github-s3"].read_text())
+    data.update(overrides)
+    return Stack.model_validate(data)
+
+
+def workflows(text: str = SPEC, stack_name: str = "github-s3") -> dict[str, dict[Any, Any]]:
+    files = github.render(spec(text, stack_name), stack(stack_name))
+    return {path: yaml.safe_load(body) for path, body in files.items()}
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(job["steps"])
+
+
+def all_steps(wf: dict[Any, Any]) -> list[dict[str, Any]]:
+    return [s for job in wf["jobs"].values() for s in job.get("steps", [])]
+
+
+def test_paths_and_headers() -> None:
+    files = github.render(spec(SPEC), stack("github-s3"))
+    assert sorted(files) == [github.PR_WORKFLOW, github.RETRAIN_WORKFLOW]
+    for text in files.values():
+        assert is_pristine(text)
+
+
+@pytest.mark.parametrize("stack_name", ["github-s3", "github-ssh"])
+def test_deterministic(stack_name: str) -> None:
+    first = github.render(spec(SPEC, stack_name), stack(stack_name))
+    second = github.render(spec(SPEC, stack_name), stack(stack_name))
+    assert first == second
+
+
+@pytest.mark.parametrize("stack_name", ["github-s3", "github-ssh"])
+def test_golden(stack_name: str) -> None:
+    files = github.render(spec(SPEC, stack_name), stack(stack_name))
+    folder = GOLDEN / stack_name
+    if os.environ.get("MLCODE_UPDATE_GOLDEN") == "1":
+        for path, text in files.items():
+            target = folder / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    for path, text in files.items():
+        assert (folder / path).read_text(encoding="utf-8") == text, path
+
+
+def test_permissions_least_privilege() -> None:
+    wfs = workflows()
+    for wf in wfs.values():
+        assert wf["permissions"] == {}
+        for job in wf["jobs"].values():
+            assert isinstance(job["timeout-minutes"], int)
+    pr = wfs[github.PR_WORKFLOW]["jobs"]
+    assert pr["check"]["permissions"] == {"contents": "read"}
+    assert pr["comment"]["permissions"] == {"pull-requests": "write"}
+    retrain = wfs[github.RETRAIN_WORKFLOW]["jobs"]["retrain"]
+    assert retrain["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
+        "actions": "write",
+    }
+
+
+def test_no_pr_permissions_without_a_forge() -> None:
+    s = custom_stack(forge={"type": "none"})
+    retrain = yaml.safe_load(github.render(spec(SPEC), s)[github.RETRAIN_WORKFLOW])
+    job = retrain["jobs"]["retrain"]
+    assert job["permissions"] == {"contents": "write"}
+    assert not any("gh workflow run" in s.get("run", "") for s in steps(job))
+
+
+def test_pat_token_uses_its_secret_and_needs_no_dispatch() -> None:
+    s = custom_stack(forge={"type": "github", "token_env": "ML_BOT_TOKEN"})
+    retrain = yaml.safe_load(github.render(spec(SPEC), s)[github.RETRAIN_WORKFLOW])
+    job = retrain["jobs"]["retrain"]
+    assert "actions" not in job["permissions"]
+    promote = next(st for st in steps(job) if "mlcode promote" in st.get("run", ""))
+    assert promote["env"]["ML_BOT_TOKEN"] == "${{ secrets.ML_BOT_TOKEN }}"
+
+
+def test_actions_pinned_by_sha_with_tag_comment() -> None:
+    files = github.render(spec(SPEC), stack("github-s3"))
+    for text in files.values():
+        uses = [line for line in text.splitlines() if line.strip().startswith(("uses:", "- uses:"))]
+        assert uses
+        for line in uses:
+            assert re.search(r"uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*$", line), line
+
+
+def test_checkout_never_persists_credentials() -> None:
+    for wf in workflows().values():
+        for step in all_steps(wf):
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False
+
+
+def test_no_expression_inside_run() -> None:
+    for wf in workflows().values():
+        for step in all_steps(wf):
+            assert "${{" not in step.get("run", "")
+
+
+@pytest.mark.parametrize("stack_name", ["github-s3", "github-ssh"])
+def test_secrets_only_in_env_and_named_by_the_stack(stack_name: str) -> None:
+    s = stack(stack_name)
+    names = set(s.remote.credentials.values())
+    files = github.render(spec(SPEC, stack_name), s)
+    seen = set()
+    for text in files.values():
+        seen |= set(re.findall(r"\$\{\{ secrets\.([A-Za-z0-9_]+)", text))
+        for step in all_steps(yaml.safe_load(text)):
+            for key, value in step.items():
+                if key != "env":
+                    assert "${{ secrets." not in str(value), step
+            for var, value in step.get("env", {}).items():
+                match = re.fullmatch(r"\$\{\{ secrets\.([A-Z0-9_]+) \}\}", str(value))
+                if match:
+                    assert match.group(1) in names
+                    assert var == match.group(1) or var in {"SECRET_FILE", "SECRET_VALUE"}
+    assert seen == names
+
+
+def test_s3_native_env_and_ssh_key_file() -> None:
+    s3 = workflows(SPEC, "github-s3")[github.RETRAIN_WORKFLOW]
+    pull = next(s for s in all_steps(s3) if "dvc pull" in s.get("run", ""))
+    assert pull["env"] == {
+        "AWS_ACCESS_KEY_ID": "${{ secrets.AWS_ACCESS_KEY_ID }}",
+        "AWS_SECRET_ACCESS_KEY": "${{ secrets.AWS_SECRET_ACCESS_KEY }}",
+    }
+    ssh = workflows(SPEC, "github-ssh")[github.RETRAIN_WORKFLOW]
+    key = next(s for s in all_steps(ssh) if "SECRET_FILE" in s.get("env", {}))
+    assert key["env"]["OPTION"] == "keyfile"
+    assert key["env"]["DVC_REMOTE"] == "ssh-storage"
+    assert "umask 077" in key["run"]
+    assert 'chmod 600 "$path"' in key["run"]
+    assert '"$RUNNER_TEMP/' in key["run"]
+    cleanup = all_steps(ssh)[-1]
+    assert cleanup["if"] == "always()"
+    assert "rm -f" in cleanup["run"]
+
+
+def test_install_pins_this_mlcode_version() -> None:
+    for stack_name, extra in (("github-s3", "s3"), ("github-ssh", "ssh")):
+        for wf in workflows(SPEC, stack_name).values():
+            install = next(s for s in all_steps(wf) if "pip install" in s.get("run", ""))
+            assert install["env"]["MLCODE_REQUIREMENT"] == f"mlcode[{extra}]=={__version__}"
+
+
+def test_matrix_over_models_when_several() -> None:
+    retrain = workflows()[github.RETRAIN_WORKFLOW]
+    job = retrain["jobs"]["retrain"]
+    include = job["strategy"]["matrix"]["include"]
+    assert [e["model"] for e in include] == ["churn", "churn-linear"]
+    assert include[0]["branch"] == "mlcode/promote/churn"
+    assert job["env"]["MODEL"] == "${{ matrix.model }}"
+    assert job["strategy"]["fail-fast"] is False
+    assert "max-parallel" not in job["strategy"]
+
+
+def test_single_model_has_no_matrix() -> None:
+    job = workflows(SINGLE)[github.RETRAIN_WORKFLOW]["jobs"]["retrain"]
+    assert "strategy" not in job
+    assert job["env"] == {"MODEL": "iris", "PROMOTION_BRANCH": "mlcode/promote/iris"}
+
+
+def test_commit_mode_serializes_the_matrix() -> None:
+    text = SPEC.replace(
+        "    estimator: sklearn.linear_model.LogisticRegression\n",
+        "    estimator: sklearn.linear_model.LogisticRegression\n    promotion: {mode: commit}\n",
+    )
+    job = workflows(text)[github.RETRAIN_WORKFLOW]["jobs"]["retrain"]
+    assert job["strategy"]["max-parallel"] == 1
+    include = job["strategy"]["matrix"]["include"]
+    assert [e["dispatch"] for e in include] == [True, False]
+
+
+def test_triggers() -> None:
+    wfs = workflows()
+    pr_on = wfs[github.PR_WORKFLOW][True]
+    assert set(pr_on) == {"pull_request", "workflow_dispatch"}
+    on = wfs[github.RETRAIN_WORKFLOW][True]
+    assert on["schedule"] == [{"cron": "0 3 * * 1"}]
+    assert "workflow_dispatch" in on
+    assert on["push"] == {"branches": ["main"], "paths": ["**.dvc"]}
+    quiet = workflows(SINGLE)[github.RETRAIN_WORKFLOW][True]
+    assert set(quiet) == {"workflow_dispatch", "push"}
+    off = SINGLE + "ci: {retrain_on_data_change: false, pull_request_checks: false}\n"
+    wfs = workflows(off)
+    assert set(wfs[github.RETRAIN_WORKFLOW][True]) == {"workflow_dispatch"}
+    assert set(wfs[github.PR_WORKFLOW][True]) == {"workflow_dispatch"}
+
+
+def test_concurrency() -> None:
+    wfs = workflows()
+    assert wfs[github.RETRAIN_WORKFLOW]["concurrency"] == {
+        "group": "mlcode-retrain",
+        "cancel-in-progress": False,
+    }
+    assert wfs[github.PR_WORKFLOW]["concurrency"]["cancel-in-progress"] is True
+
+
+def test_commands_called() -> None:
+    wfs = workflows()
+    pr_runs = "\n".join(s.get("run", "") for s in all_steps(wfs[github.PR_WORKFLOW]))
+    for command in ("mlcode validate", "mlcode check", "dvc pull", "mlcode run", "mlcode gates"):
+        assert command in pr_runs
+    assert "dvc metrics diff --md" in pr_runs
+    assert "<!-- mlcode-report -->" in pr_runs
+    retrain_runs = "\n".join(s.get("run", "") for s in all_steps(wfs[github.RETRAIN_WORKFLOW]))
+    for command in (
+        'mlcode run "$MODEL"',
+        'mlcode gates "$MODEL" --json',
+        'mlcode promote "$MODEL"',
+        "gh workflow run mlcode-pr.yml",
+    ):
+        assert command in retrain_runs
+
+
+def test_comment_job_uses_token_from_env_only() -> None:
+    job = workflows()[github.PR_WORKFLOW]["jobs"]["comment"]
+    (step,) = steps(job)
+    assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert step["env"]["REPORT"] == "${{ needs.check.outputs.report }}"
+    assert "gh api" in step["run"]
+
+
+def test_no_models() -> None:
+    text = "version: 1\nproject: empty\nstack: github-s3\n"
+    wfs = workflows(text)
+    job = wfs[github.RETRAIN_WORKFLOW]["jobs"]["retrain"]
+    assert job["permissions"] == {"contents": "read"}
+    assert "mlcode promote" not in yaml.safe_dump(job)
+
+
+def test_secret_names_reserved_by_github_are_refused() -> None:
+    s = custom_stack(
+        remote={
+            "name": "s3",
+            "type": "s3",
+            "url": "s3://b/p",
+            "credentials": {"access_key_id": "GITHUB_KEY"},
+        }
+    )
+    with pytest.raises(UserError, match="GITHUB_"):
+        github.render(spec(SPEC), s)
+
+
+def test_odd_credential_option_is_refused() -> None:
+    s = custom_stack(
+        remote={
+            "name": "s3",
+            "type": "s3",
+            "url": "s3://b/p",
+            "credentials": {"x; rm -rf /": "SOME_VAR"},
+        }
+    )
+    with pytest.raises(UserError, match="not a DVC option"):
+        github.render(spec(SPEC), s)
+
+
+def test_check_workflow_catches_broken_output() -> None:
+    good = github.render(spec(SPEC), stack("github-s3"))[github.RETRAIN_WORKFLOW]
+    github.check_workflow(good, "x.yml")
+    broken = [
+        good.replace("permissions: {}", "permissions: write-all"),
+        good.replace("persist-credentials: false", "persist-credentials: true"),
+        good.replace('run: mlcode run "$MODEL"', "run: mlcode run ${{ matrix.model }}"),
+        re.sub(r"@[0-9a-f]{40}", "@v4", good, count=1),
+        good.replace("timeout-minutes: 120", "timeout-minutes: soon"),
+        "- a list\n",
+        "key: [unclosed\n",
+    ]
+    for text in broken:
+        with pytest.raises(RenderError):
+            github.check_workflow(text, "x.yml")

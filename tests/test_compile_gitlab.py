@@ -1,0 +1,194 @@
+"""Unit tests of `mlcode.compile.gitlab`: the merge-request and retrain flows of `.gitlab-ci.yml`,
+credentials by variable name only, determinism, and the golden file of the gitlab-s3 stack
+(MLCODE_UPDATE_GOLDEN=1 rewrites it)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from mlcode import __version__
+from mlcode.compile import gitlab
+from mlcode.compile.header import is_pristine
+from mlcode.compile.render import RenderError
+from mlcode.errors import UserError
+from mlcode.resources import stack_presets
+from mlcode.spec.load import parse_spec, parse_stack
+from mlcode.spec.model import MlSpec
+from mlcode.spec.stack import Stack
+from mlcode.spec.yamlsource import load_file, parse
+
+GOLDEN = Path(__file__).parent / "golden" / "ci" / "gitlab-s3"
+
+SPEC = """\
+version: 1
+project: churn
+stack: gitlab-s3
+data:
+  customers:
+    path: data/customers.csv
+    target: churned
+    features: {numeric: [age, tenure], categorical: [plan]}
+models:
+  churn:
+    task: classification
+    data: customers
+    estimator: sklearn.ensemble.HistGradientBoostingClassifier
+  churn-linear:
+    task: classification
+    data: customers
+    estimator: sklearn.linear_model.LogisticRegression
+    promotion: {base: develop}
+ci:
+  schedule: "0 3 * * 1"
+"""
+
+
+def stack(**overrides: Any) -> Stack:
+    if not overrides:
+        return parse_stack(load_file(str(stack_presets()["gitlab-s3"]), "stacks/gitlab-s3.yaml"))
+    data = yaml.safe_load(stack_presets()["gitlab-s3"].read_text())
+    data.update(overrides)
+    return Stack.model_validate(data)
+
+
+def spec(text: str = SPEC) -> MlSpec:
+    return parse_spec(parse(text, "ml.yaml"))
+
+
+def pipeline(text: str = SPEC, s: Stack | None = None) -> dict[str, Any]:
+    files = gitlab.render(spec(text), s or stack())
+    assert list(files) == [gitlab.GITLAB_CI]
+    data = yaml.safe_load(files[gitlab.GITLAB_CI])
+    assert isinstance(data, dict)
+    return data
+
+
+def test_header_and_determinism() -> None:
+    first = gitlab.render(spec(), stack())
+    assert first == gitlab.render(spec(), stack())
+    assert is_pristine(first[gitlab.GITLAB_CI])
+
+
+def test_golden() -> None:
+    text = gitlab.render(spec(), stack())[gitlab.GITLAB_CI]
+    target = GOLDEN / gitlab.GITLAB_CI
+    if os.environ.get("MLCODE_UPDATE_GOLDEN") == "1":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == text
+
+
+def test_flows_and_rules() -> None:
+    data = pipeline()
+    rules = [r["if"] for r in data["workflow"]["rules"]]
+    assert '$CI_PIPELINE_SOURCE == "merge_request_event"' in rules
+    assert '$CI_PIPELINE_SOURCE == "schedule"' in rules
+    assert '$CI_PIPELINE_SOURCE == "web"' in rules
+    pushes = [r for r in data["workflow"]["rules"] if '"push"' in r["if"]]
+    assert [r["if"] for r in pushes] == [
+        '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == "develop"',
+        '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == "main"',
+    ]
+    assert all(r["changes"] == ["**/*.dvc"] for r in pushes)
+    check = data["mlcode-check"]
+    assert check["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    retrain = data["mlcode-retrain"]
+    assert retrain["resource_group"] == "mlcode-retrain"
+    assert {"if": '$CI_PIPELINE_SOURCE == "schedule"'} in retrain["rules"]
+
+
+def test_no_data_change_rule_when_disabled() -> None:
+    data = pipeline(SPEC + "  retrain_on_data_change: false\n")
+    assert not any('"push"' in r["if"] for r in data["workflow"]["rules"])
+
+
+def test_no_mr_job_when_checks_are_off() -> None:
+    assert "mlcode-check" not in pipeline(SPEC + "  pull_request_checks: false\n")
+
+
+def test_image_and_caches() -> None:
+    data = pipeline()
+    assert data["default"]["image"] == "python:3.11-slim"
+    no_image = stack(runner={"label": "ubuntu-latest"})
+    assert pipeline(SPEC + '  python: "3.12"\n', no_image)["default"]["image"] == (
+        "python:3.12-slim"
+    )
+    cache = data[".mlcode-setup"]["cache"]
+    assert [c["paths"] for c in cache] == [[".cache/pip"], [".dvc/cache"]]
+    assert [c["key"]["files"] for c in cache] == [["ml.yaml"], ["dvc.lock"]]
+
+
+def test_bad_image_is_refused() -> None:
+    with pytest.raises(UserError, match="image"):
+        gitlab.render(spec(), stack(runner={"image": "python:3.11 $CI_JOB_TOKEN"}))
+
+
+def test_matrix_and_commands() -> None:
+    data = pipeline()
+    retrain = data["mlcode-retrain"]
+    assert retrain["parallel"]["matrix"] == [{"MODEL": ["churn", "churn-linear"]}]
+    script = "\n".join(retrain["script"])
+    assert 'mlcode run "$MODEL"' in script
+    assert 'mlcode gates "$MODEL" --json' in script
+    assert 'mlcode promote "$MODEL"' in script
+    setup = "\n".join(data[".mlcode-setup"]["before_script"])
+    assert "dvc pull --run-cache --allow-missing" in setup
+    assert data["variables"]["MLCODE_REQUIREMENT"] == f"mlcode[s3]=={__version__}"
+    check = "\n".join(data["mlcode-check"]["script"])
+    for command in ("mlcode validate", "mlcode check", "mlcode run", "mlcode gates"):
+        assert command in check
+    assert "<!-- mlcode-report -->" in check
+    assert "PRIVATE-TOKEN" in check
+    assert data["mlcode-check"]["variables"]["MLCODE_FORGE_TOKEN_VAR"] == "GITLAB_TOKEN"
+
+
+def test_single_model() -> None:
+    text = SPEC.split("  churn-linear:", maxsplit=1)[0] + 'ci:\n  schedule: "0 3 * * 1"\n'
+    retrain = pipeline(text)["mlcode-retrain"]
+    assert "parallel" not in retrain
+    assert retrain["variables"]["MODEL"] == "churn"
+
+
+def test_credentials_by_name_only() -> None:
+    s = stack(
+        remote={
+            "name": "box",
+            "type": "ssh",
+            "url": "ssh://u@h/p",
+            "credentials": {"keyfile": "SSH_KEY", "password": "SSH_PASSWORD"},
+        }
+    )
+    data = pipeline(SPEC, s)
+    lines = data[".mlcode-setup"]["before_script"]
+    keyfile = next(line for line in lines if "keyfile" in line)
+    assert "umask 077" in keyfile
+    assert "chmod 600" in keyfile
+    assert '"$SSH_KEY"' in keyfile
+    password = next(line for line in lines if " password " in line)
+    assert password == 'dvc remote modify --local "$DVC_REMOTE" password "$SSH_PASSWORD"'
+    assert data[".mlcode-setup"]["after_script"] == ["rm -f /tmp/mlcode-remote-*"]
+    text = gitlab.render(spec(), s)[gitlab.GITLAB_CI]
+    assert not re.search(r"(SSH_KEY|SSH_PASSWORD)\s*:", text)  # never defined, only referenced
+
+
+def test_s3_credentials_come_from_the_environment() -> None:
+    lines = pipeline()[".mlcode-setup"]["before_script"]
+    assert not any("remote modify" in line for line in lines)
+
+
+def test_check_pipeline_catches_broken_output() -> None:
+    good = gitlab.render(spec(), stack())[gitlab.GITLAB_CI]
+    gitlab.check_pipeline(good, "x.yml")
+    for broken in (
+        good.replace("resource_group: mlcode-retrain", "resource_group: other"),
+        good.replace("stages:", "staged:"),
+        "- a\n",
+    ):
+        with pytest.raises(RenderError):
+            gitlab.check_pipeline(broken, "x.yml")

@@ -93,7 +93,16 @@ class ColumnReader:
                 f"{self._file.name}: column {name!r} is declared numeric but holds {kind} values",
                 hint="Declare it under `categorical`, or fix the data.",
             )
-        values = np.asarray(pc.cast(column, pa.float64()).to_numpy(), dtype=np.float64)
+        present = pc.drop_null(pc.cast(column, pa.float64()))
+        # Read the value buffers directly: pyarrow's to_numpy imports pandas (a second of start-up).
+        parts = [
+            np.frombuffer(chunk.buffers()[1], dtype=np.float64)[
+                chunk.offset : chunk.offset + len(chunk)
+            ]
+            for chunk in present.chunks
+            if len(chunk)
+        ]
+        values: FloatArray = np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
         return values[np.isfinite(values)]
 
     def categorical(self, name: str) -> dict[str, int]:

@@ -81,6 +81,9 @@ def execute(ws: Workspace, plan: Plan, compiled: dict[str, str], *, force: bool)
     root = ws.root
     if plan.dvc_init:
         dvc.init(root)
+        # `dvc repro` then stages dvc.lock and the .gitignore files it writes, as git-native
+        # tooling should; a user can turn it off with `dvc config core.autostage false`.
+        dvc.dvc(root, "config", "core.autostage", "true", what="dvc config")
     for change in plan.changes:
         target = safe_target(root, change.path)
         if change.action == "delete":

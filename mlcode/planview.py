@@ -21,7 +21,7 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
     """The plan as text for a terminal."""
     out: list[str] = []
     if plan.dvc_init:
-        out.append("+ dvc init (this repository has no DVC project yet)")
+        out.append("+ dvc init (this repository has no DVC project yet; autostage on)")
     for change in plan.changes:
         note = ""
         if change.foreign:

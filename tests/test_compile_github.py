@@ -351,3 +351,19 @@ def test_check_workflow_catches_broken_output() -> None:
     for text in broken:
         with pytest.raises(RenderError):
             github.check_workflow(text, "x.yml")
+
+
+def test_caches_only_where_nothing_is_published() -> None:
+    wfs = workflows()
+    pr = all_steps(wfs[github.PR_WORKFLOW])
+    assert any(s.get("uses", "").startswith("actions/cache@") for s in pr)
+    cache = next(s for s in pr if s.get("uses", "").startswith("actions/cache@"))
+    assert cache["with"]["path"] == ".dvc/cache"
+    assert "hashFiles('dvc.lock')" in cache["with"]["key"]
+    python = next(s for s in pr if s.get("uses", "").startswith("actions/setup-python@"))
+    assert python["with"]["cache"] == "pip"
+    assert python["with"]["cache-dependency-path"] == "ml.yaml"
+    retrain = all_steps(wfs[github.RETRAIN_WORKFLOW])
+    assert not any(s.get("uses", "").startswith("actions/cache@") for s in retrain)
+    python = next(s for s in retrain if s.get("uses", "").startswith("actions/setup-python@"))
+    assert "cache" not in python["with"]

@@ -87,11 +87,13 @@ def render(spec: MlSpec, stack: Stack) -> dict[str, str]:
     """`{path: text}` of the pull-request and retrain workflows."""
     ctx = context(spec, stack)
     out = {}
-    for path, template in (
-        (PR_WORKFLOW, "github/mlcode-pr.yml.j2"),
-        (RETRAIN_WORKFLOW, "github/mlcode-retrain.yml.j2"),
+    for path, template, caching in (
+        (PR_WORKFLOW, "github/mlcode-pr.yml.j2", True),
+        # The retrain workflow publishes (pushes versions and tags): no caches, so nothing another
+        # run wrote can reach it (zizmor's cache-poisoning audit); the DVC remote is its cache.
+        (RETRAIN_WORKFLOW, "github/mlcode-retrain.yml.j2", False),
     ):
-        body = _render.render(template, ctx, "github")
+        body = _render.render(template, {**ctx, "caching": caching}, "github")
         check_workflow(body, path)
         out[path] = with_header(body)
     return out

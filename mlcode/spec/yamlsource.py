@@ -104,7 +104,16 @@ class _Converter:
         if node.tag not in _STANDARD_TAGS:
             self._problem(node, path, _tag_message(node.tag))
             return node.value
-        return self._scalar.construct_object(node, deep=True)
+        return self._construct(node, path)
+
+    def _construct(self, node: yaml.ScalarNode, path: Path) -> Any:
+        """The Python value of a standard-tagged scalar (`!!int abc` is a problem, not a crash)."""
+        try:
+            return self._scalar.construct_object(node, deep=True)
+        except (ValueError, KeyError, ArithmeticError, yaml.YAMLError):
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self._problem(node, path, f"{node.value!r} cannot be read as {tag}")
+            return node.value
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         if node.tag not in _STANDARD_TAGS:
@@ -122,7 +131,13 @@ class _Converter:
             if not isinstance(key_node, yaml.ScalarNode):
                 self._problem(key_node, path, "a mapping key must be a plain string")
                 continue
-            raw_key = self._scalar.construct_object(key_node)
+            if key_node.tag == _TIMESTAMP:
+                raw_key: Any = key_node.value
+            elif key_node.tag not in _STANDARD_TAGS:
+                self._problem(key_node, path, _tag_message(key_node.tag))
+                continue
+            else:
+                raw_key = self._construct(key_node, path)
             key = raw_key if isinstance(raw_key, str) else key_node.value
             if not isinstance(raw_key, str) and raw_key is not None:
                 key = str(key_node.value)
@@ -220,8 +235,19 @@ def parse(text: str, file: str) -> Source:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, text, file) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML always marks its errors
-        raise _fail(file, f"YAML error: {exc}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise _fail(
+            file,
+            f"the character U+{code:04X} (a control or special character) is not allowed in "
+            "YAML; remove it",
+            line,
+            col,
+        ) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks every other error
+        raise _fail(file, f"YAML error: {exc}", 1, 1) from None
     except RecursionError:
         raise _too_deep(text, file) from None
     nodes = [n for n in nodes if n is not None]

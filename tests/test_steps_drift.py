@@ -202,12 +202,28 @@ def test_column_overrides_method_threshold_ignore(tmp_path: Path) -> None:
 def test_all_missing_column_is_drifted_with_a_note(tmp_path: Path) -> None:
     ref, cur = frames(200, 200, shift=0.0, seed=4)
     cur["income"] = np.nan
+    ref["plan"] = None
     params(tmp_path, write(tmp_path, "ref.csv", ref), write(tmp_path, "cur.parquet", cur))
     drift_step.run(tmp_path, MODEL)
     metrics, report = outputs(tmp_path)
     assert metrics["per_column"]["income"] == {"statistic": 1.0, "threshold": 1.0, "drifted": True}
     assert report["columns"]["income"]["method"] == "all_missing"
     assert "current" in report["columns"]["income"]["note"]
+    assert report["columns"]["plan"]["method"] == "all_missing"
+    assert "reference" in report["columns"]["plan"]["note"]
+    assert metrics["per_column"]["plan"]["drifted"] is True
+
+
+def test_column_missing_on_both_sides_is_skipped(tmp_path: Path) -> None:
+    ref, cur = frames(200, 200, shift=0.0, seed=4)
+    ref["plan"] = None
+    cur["plan"] = None
+    params(tmp_path, write(tmp_path, "ref.parquet", ref), write(tmp_path, "cur.csv", cur))
+    drift_step.run(tmp_path, MODEL)
+    metrics, report = outputs(tmp_path)
+    assert "plan" not in metrics["per_column"]
+    assert metrics["columns"] == 3
+    assert "all missing" in report["skipped"]["plan"]["reason"]
 
 
 def test_missing_values_and_infinities_are_dropped(tmp_path: Path) -> None:

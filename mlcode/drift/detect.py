@@ -4,7 +4,7 @@ Column kinds come from the declaration (`numeric` or `categorical`); booleans co
 Missing values (NaN, null, and infinities, as Evidently does) are dropped on each side before
 anything is counted, so "rows" below means non-missing values.
 
-Method `auto` follows Evidently 0.7's defaults (see /work/shared/REFERENCE.md):
+Method `auto` follows Evidently 0.7's defaults (its `_get_default_stattest`):
 
 | reference rows | numeric, > 5 distinct values | categorical, or numeric with <= 5 distinct  |
 | -------------- | ---------------------------- | ------------------------------------------- |

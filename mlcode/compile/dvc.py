@@ -201,9 +201,7 @@ def _model_stages(spec: MlSpec, name: str, model: Model) -> dict[str, dict[str, 
             "params": [f"{name}.metrics"],
             # Plot files are plain outs: declared under `plots:` too, DVC would draw each twice
             # (once with its default template); the top-level definitions draw them once.
-            "outs": [
-                {paths.plot(kind): dict(_NO_CACHE)} for kind in layout.plot_kinds(model.task)
-            ],
+            "outs": [{paths.plot(kind): dict(_NO_CACHE)} for kind in layout.plot_kinds(model.task)],
             "metrics": [{paths.metrics: dict(_NO_CACHE)}],
         }
     else:
@@ -315,6 +313,17 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    # With allow_unicode, PyYAML writes NEL and the Unicode line/paragraph separators raw in plain
+    # and single-quoted scalars, where a reader takes them for line breaks: double quotes escape them.
+    style = '"' if any(c in _LINE_BREAKS for c in data) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_LINE_BREAKS = frozenset("\x85\u2028\u2029")
+_Dumper.add_representer(str, _represent_str)
+
+
 for _tag, _pattern, _first in _YAML12_IMPLICIT:
     _Dumper.add_implicit_resolver(_tag, re.compile(_pattern, re.X), list(_first))
 
@@ -329,7 +338,9 @@ def dump(data: Any) -> str:
         allow_unicode=True,
         width=1_000_000,
     )
-    if not same(yaml.safe_load(text), data):
+    # libyaml's parser when present (the check is several times faster); both read the same data.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if not same(yaml.load(text, Loader=loader), data):  # noqa: S506 - a safe loader
         raise RuntimeError("bug: generated YAML does not parse back to the data it was made from")
     return text
 

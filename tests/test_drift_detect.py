@@ -112,6 +112,15 @@ def test_explicit_jensenshannon_bins_above_20_reference_values() -> None:
     assert per_value.statistic == pytest.approx(stattests.jensenshannon(rc, cc), abs=1e-12)
 
 
+def test_explicit_chi2_on_continuous_numeric_uses_the_same_bins() -> None:
+    rng = np.random.default_rng(4)
+    ref, cur = rng.normal(size=400), rng.normal(size=300)
+    out = result(NumericSample(ref, cur), ColumnSettings(method="chi2"))
+    assert out.statistic == pytest.approx(
+        stattests.chi2(*stattests.sturges_counts(ref, cur)), abs=1e-12
+    )
+
+
 # -- thresholds ---------------------------------------------------------------------------------
 
 

@@ -13,7 +13,10 @@ Method `auto` follows Evidently 0.7's defaults (its `_get_default_stattest`):
 
 Distinct values are counted over reference and current together. An explicit method (`ks`, `chi2`,
 `wasserstein`, `jensenshannon`, `psi`) applies to every column it is set for; `ks` and
-`wasserstein` need numeric columns. A threshold replaces the default of whatever test runs (with
+`wasserstein` need numeric columns. Frequency tests (chi2, z, jensenshannon, psi) on a numeric column
+count each distinct value, or sturges bins when the reference has more than 20 distinct values
+(Evidently's binning for jensenshannon and psi; Evidently refuses an explicit chi2 on numeric
+columns, mlcode bins them the same way). A threshold replaces the default of whatever test runs (with
 `auto` too, as Evidently's `stattest_threshold` does); p-value tests keep Evidently's comparison
 (ks `<=`, chi2 and z `<`), distances drift when `>=` the threshold.
 
@@ -327,10 +330,8 @@ def statistic(method: str, sample: Sample) -> float:
             return stattests.ks(sample.reference, sample.current)
         if method == "wasserstein":
             return stattests.wasserstein(sample.reference, sample.current)
-        if method in ("jensenshannon", "psi"):
-            ref, cur = stattests.binned_counts(sample.reference, sample.current)
-        else:
-            _, ref, cur = stattests.value_counts(sample.reference, sample.current)
+        # frequency tests on numbers: per value up to 20 distinct reference values, else sturges bins
+        ref, cur = stattests.binned_counts(sample.reference, sample.current)
     else:
         ref, cur = sample.reference, sample.current
     tests: dict[str, Callable[[CountArray, CountArray], float]] = {

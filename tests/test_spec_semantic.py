@@ -1,0 +1,193 @@
+"""Cross-field checks: references, collisions, metrics per task, cron; all located."""
+
+from __future__ import annotations
+
+from mlcode.errors import Problem
+from mlcode.spec import semantic
+from mlcode.spec.load import parse_spec
+from mlcode.spec.yamlsource import parse
+
+HEAD = """\
+version: 1
+project: demo
+data:
+  customers:
+    path: data/customers.csv
+    target: churned
+    id_column: id
+    features:
+      numeric: [age, tenure]
+      categorical: [plan]
+  latest:
+    path: data/latest.csv
+    target: churned
+    features: {numeric: [age, tenure], categorical: [plan]}
+"""
+
+
+def _check(body: str) -> list[Problem]:
+    source = parse(HEAD + body, "ml.yaml")
+    return semantic.check(parse_spec(source), source.positions)
+
+
+def _where(problems: list[Problem]) -> list[tuple[int, int, str]]:
+    return [(p.location.line, p.location.column, p.field) for p in problems]
+
+
+MODEL = """\
+models:
+  churn:
+    task: classification
+    data: customers
+    estimator: sklearn.ensemble.RandomForestClassifier
+"""
+
+
+def test_valid_spec_has_no_problems() -> None:
+    assert _check(MODEL + "    metrics: [accuracy, f1]\n") == []
+
+
+def test_unknown_training_dataset_lists_declared() -> None:
+    [p] = _check(MODEL.replace("data: customers", "data: custmers"))
+    assert _where([p]) == [(18, 11, "models.churn.data")]
+    assert "declared: customers, latest" in p.message
+
+
+def test_dataset_without_target_or_features() -> None:
+    problems = _check("  bare:\n    path: data/bare.csv\n" + MODEL.replace("customers", "bare"))
+    messages = [p.message for p in problems]
+    assert any("has no `target`" in m for m in messages)
+    assert any("declares no feature columns" in m for m in messages)
+
+
+def test_own_train_command_needs_no_target() -> None:
+    body = "  bare:\n    path: data/bare.csv\nmodels:\n  m:\n    task: regression\n    data: bare\n"
+    assert _check(body + "    train: {cmd: python t.py}\n") == []
+
+
+def test_feature_roles_collide() -> None:
+    text = """\
+  other:
+    path: data/o.csv
+    target: y
+    id_column: id
+    time_column: ts
+    features:
+      numeric: [y, id, ts, a]
+      categorical: [a]
+"""
+    problems = _check(text)
+    assert [p.message.split(" ")[0:2] for p in problems] == [
+        ["the", "target"],
+        ["'id'", "is"],
+        ["'ts'", "is"],
+        ["column", "'a'"],
+    ]
+    assert [p.field for p in problems] == [
+        "data.other.features.numeric[0]",
+        "data.other.features.numeric[1]",
+        "data.other.features.numeric[2]",
+        "data.other.features.categorical[0]",
+    ]
+
+
+def test_same_file_twice_and_unknown_format() -> None:
+    problems = _check("  twin:\n    path: data/customers.csv\n  odd:\n    path: data/odd.txt\n")
+    assert [p.field for p in problems] == ["data.twin.path", "data.odd.path"]
+    assert "same file as dataset 'customers'" in problems[0].message
+    assert "cannot infer the format" in problems[1].message
+    assert _check("  odd:\n    path: data/odd.txt\n    format: csv\n") == []
+
+
+def test_metrics_must_suit_the_task() -> None:
+    problems = _check(MODEL + "    metrics: [accuracy, rmse, r2]\n")
+    assert [p.field for p in problems] == ["models.churn.metrics[1]", "models.churn.metrics[2]"]
+    assert "not a classification metric" in problems[0].message
+
+
+def test_own_evaluate_may_name_any_metric() -> None:
+    body = MODEL + "    metrics: [lift]\n    evaluate: {cmd: python e.py, metrics: m.json}\n"
+    body += "    gates:\n      metrics:\n        - {metric: lift, min: 1}\n"
+    assert _check(body) == []
+
+
+def test_gate_metric_must_be_computed() -> None:
+    body = MODEL + "    gates:\n      metrics:\n        - {metric: log_loss, max: 0.5}\n"
+    [p] = _check(body)
+    assert p.field == "models.churn.gates.metrics[0].metric"
+    assert (p.location.line, p.location.column) == (22, 20)
+    assert "add it to `metrics`" in p.message
+
+
+def test_stratify_only_for_classification() -> None:
+    body = MODEL.replace("classification", "regression") + "    split: {stratify: true}\n"
+    [p] = _check(body)
+    assert p.field == "models.churn.split.stratify"
+    assert _check(MODEL + "    split: {stratify: true}\n") == []
+
+
+def test_drift_references() -> None:
+    body = MODEL + (
+        "    gates:\n"
+        "      drift:\n"
+        "        reference: customers\n"
+        "        current: customers\n"
+        "        columns:\n"
+        "          age: {method: ks}\n"
+        "          zip: {ignore: true}\n"
+    )
+    problems = _check(body)
+    assert [p.field for p in problems] == [
+        "models.churn.gates.drift.current",
+        "models.churn.gates.drift.columns.zip",
+    ]
+    assert problems[0].message == "must differ from `reference`"
+    # an unknown column is located at its key
+    assert (problems[1].location.line, problems[1].location.column) == (26, 11)
+
+
+def test_unknown_drift_dataset() -> None:
+    body = MODEL + "    gates:\n      drift: {reference: nope, current: latest}\n"
+    [p] = _check(body)
+    assert p.field == "models.churn.gates.drift.reference"
+    assert "'nope' is not declared" in p.message
+
+
+def test_estimator_and_train_together() -> None:
+    [p] = _check(MODEL + "    train: {cmd: python t.py}\n")
+    assert p.field == "models.churn.estimator"
+
+
+def test_promotion_branch_names() -> None:
+    body = MODEL + "    promotion:\n      base: 'feature/x.lock'\n      branch_prefix: 'a//b'\n"
+    body += "      reviewers: ['  ', ok]\n      labels: ['" + "x" * 101 + "']\n"
+    problems = _check(body)
+    assert [p.field for p in problems] == [
+        "models.churn.promotion.base",
+        "models.churn.promotion.branch_prefix",
+        "models.churn.promotion.reviewers[0]",
+        "models.churn.promotion.labels[0]",
+    ]
+
+
+def test_stage_colliding_with_generated_stage() -> None:
+    for step in ("prepare", "train", "evaluate", "drift"):
+        body = MODEL + f"stages:\n  {step}_churn:\n    cmd: echo\n  ok:\n    cmd: echo\n"
+        [p] = _check(body)
+        assert p.field == f"stages.{step}_churn"
+        assert (p.location.line, p.location.column) == (21, 3)
+        assert "collides" in p.message
+
+
+def test_bad_cron_is_located_at_its_value() -> None:
+    [p] = _check("ci:\n  schedule: '0 3 * * 9'\n")
+    assert _where([p]) == [(16, 13, "ci.schedule")]
+    assert p.message.startswith("invalid cron expression: day of week field '9'")
+
+
+def test_problems_are_sorted_in_file_order() -> None:
+    body = MODEL.replace("data: customers", "data: nope") + "    metrics: [rmse]\n"
+    body += "ci:\n  schedule: 'x'\n"
+    lines = [p.location.line for p in _check(body)]
+    assert lines == sorted(lines)
+    assert len(lines) == 3

@@ -250,7 +250,7 @@ def parse(text: str, file: str) -> Source:
         raise _fail(file, f"YAML error: {exc}", 1, 1) from None
     except RecursionError:
         raise _too_deep(text, file) from None
-    nodes = [n for n in nodes if n is not None]
+    nodes = [n for n in nodes if n is not None and not _is_empty(n)]
     if not nodes:
         raise _fail(file, "file is empty; expected a YAML mapping", 1, 1)
     if len(nodes) > 1:
@@ -350,6 +350,11 @@ def _too_deep(text: str, file: str) -> SpecError:
     return _fail(
         file, f"YAML nesting is too deep ({deepest} levels); flatten the structure", line, col
     )
+
+
+def _is_empty(node: yaml.Node) -> bool:
+    """A document with nothing in it (`---` alone composes to an empty null scalar)."""
+    return isinstance(node, yaml.ScalarNode) and node.value == "" and node.style is None
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlcode import __version__
 from mlcode.errors import UserError
@@ -18,6 +18,9 @@ from mlcode.plan import Plan, plan_files
 from mlcode.repo import find_root
 from mlcode.resources import is_stack_path
 from mlcode.spec.load import Project, load_project
+
+if TYPE_CHECKING:
+    from mlcode.adapters.dvc import PendingStatus
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,23 @@ def read_manifest(root: Path) -> Manifest:
     return parse_manifest(read_text(root / MANIFEST_FILE))
 
 
-def compute_plan(ws: Workspace, *, with_status: bool = True) -> tuple[Plan, dict[str, str]]:
-    """The plan for a workspace, and the compiled files it is based on."""
+def start_status(root: Path) -> PendingStatus | None:
+    """Start `dvc status` in the background when a pipeline exists on disk (else None)."""
+    from mlcode.adapters.dvc import PendingStatus
+
+    if (root / ".dvc").is_dir() and (root / DVC_FILE).is_file():
+        return PendingStatus(root)
+    return None
+
+
+def compute_plan(
+    ws: Workspace, *, with_status: bool = True, pending: PendingStatus | None = None
+) -> tuple[Plan, dict[str, str]]:
+    """The plan for a workspace, and the compiled files it is based on.
+
+    `pending` is a `dvc status` started earlier (see `start_status`) so it ran while mlcode
+    loaded and compiled; without it, and with `with_status`, DVC is asked here.
+    """
     from mlcode.compile import compile_project
     from mlcode.remote import read_config, remote_change
 
@@ -98,8 +116,10 @@ def compute_plan(ws: Workspace, *, with_status: bool = True) -> tuple[Plan, dict
     remote = remote_change(ws.project.stack, ws.project.spec.project, read_config(ws.root))
     track = untracked_datasets(ws)
     stale: dict[str, list[str]] = {}
-    if with_status:
-        stale = stale_stages(ws.root, compiled.get(DVC_FILE), on_disk.get(DVC_FILE), dvc_init)
+    if with_status or pending is not None:
+        stale = stale_stages(
+            ws.root, compiled.get(DVC_FILE), on_disk.get(DVC_FILE), dvc_init, pending
+        )
     plan = Plan(
         files=files,
         remote=remote,
@@ -146,7 +166,11 @@ def _stages(text: str | None) -> dict[str, Any]:
 
 
 def stale_stages(
-    root: Path, compiled_dvc: str | None, disk_dvc: str | None, dvc_missing: bool
+    root: Path,
+    compiled_dvc: str | None,
+    disk_dvc: str | None,
+    dvc_missing: bool,
+    pending: PendingStatus | None = None,
 ) -> dict[str, list[str]]:
     """Stage → reasons it would run. One `dvc status` call when a pipeline exists on disk."""
     from mlcode.adapters import dvc
@@ -160,8 +184,10 @@ def stale_stages(
         if new[name] != old[name]:
             stale[name] = ["its definition changes on apply"]
     if dvc_missing or disk_dvc is None:
+        if pending is not None:
+            pending.cancel()
         return stale
-    status = dvc.status(root)
+    status = pending.result() if pending is not None else dvc.status(root)
     for name, entries in sorted(status.items()):
         if name.endswith(".dvc"):
             continue

@@ -6,11 +6,12 @@ Using the CLI keeps DVC out of mlcode's process (fast start) and matches what us
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from mlcode.adapters.proc import run
+from mlcode.adapters.proc import clean_env, run
 from mlcode.errors import UserError
 
 
@@ -37,13 +38,42 @@ def init(root: Path) -> None:
 def status(root: Path, targets: list[str] | None = None) -> dict[str, Any]:
     """`dvc status --json`: stage name → list of changes; empty when up to date."""
     out = dvc(root, "status", "--json", *(targets or []), what="dvc status")
+    return _status_json(out)
+
+
+def _status_json(out: str) -> dict[str, Any]:
     try:
         data = json.loads(out or "{}")
     except json.JSONDecodeError:
         raise UserError(f"dvc status printed something that is not JSON:\n{out[:500]}") from None
-    if not isinstance(data, dict):
-        return {}
-    return data
+    return data if isinstance(data, dict) else {}
+
+
+class PendingStatus:
+    """`dvc status --json` started in the background, so its cost overlaps mlcode's own work."""
+
+    def __init__(self, root: Path) -> None:
+        self._proc = subprocess.Popen(
+            _dvc(["status", "--json"]),
+            cwd=root,
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def result(self) -> dict[str, Any]:
+        """Wait for DVC and return its status (UserError when it failed)."""
+        out, err = self._proc.communicate()
+        if self._proc.returncode != 0:
+            raise UserError(f"dvc status failed (exit {self._proc.returncode}):\n{err.strip()}")
+        return _status_json(out)
+
+    def cancel(self) -> None:
+        """Stop DVC when its answer is no longer needed."""
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.communicate()
 
 
 def repro(root: Path, targets: list[str], *, capture: bool = False) -> None:

@@ -36,11 +36,19 @@ def command(
     from mlcode.apply import saved_plan
     from mlcode.fsutil import atomic_write
     from mlcode.planview import render_text, to_json
-    from mlcode.workspace import compute_plan, open_workspace
+    from mlcode.repo import find_root
+    from mlcode.workspace import compute_plan, open_workspace, start_status
 
     cwd = settings(ctx).cwd
-    ws = open_workspace(cwd)
-    plan, compiled = compute_plan(ws, with_status=not no_status)
+    # DVC's status runs while mlcode loads and compiles: plan costs about max(), not the sum.
+    pending = None if no_status else start_status(find_root(cwd))
+    try:
+        ws = open_workspace(cwd)
+        plan, compiled = compute_plan(ws, with_status=not no_status, pending=pending)
+    except BaseException:
+        if pending is not None:
+            pending.cancel()
+        raise
     data = to_json(plan)
     if as_json:
         click.echo(json.dumps(data, indent=2))

@@ -1,0 +1,89 @@
+"""The built wheel works on its own: shipped stacks inside, init + validate from a fresh venv."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        cmd, cwd=cwd, capture_output=True, text=True, env=env or os.environ, check=False
+    )
+    assert result.returncode == 0, f"{cmd}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_wheel_installs_and_runs_in_fresh_venv(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    _run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)],
+        REPO,
+    )
+    [wheel] = list(dist.glob("mlcode-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = sorted(p.name for p in (REPO / "stacks").glob("*.yaml"))
+    assert "local.yaml" in shipped
+    for name in shipped:
+        assert f"mlcode/_data/stacks/{name}" in names
+    assert "mlcode/cli/__init__.py" in names
+    assert not any(n.startswith("tests/") for n in names)
+
+    venv = tmp_path / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)
+    new_python = venv / "bin" / "python"
+    purelib = Path(
+        _run(
+            [str(new_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            tmp_path,
+        ).strip()
+    )
+    # Dependencies come from this interpreter's site-packages: no download needed.
+    (purelib / "deps-from-test-env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(new_python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        tmp_path,
+    )
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    where = _run([str(new_python), "-c", "import mlcode; print(mlcode.__file__)"], tmp_path, env)
+    assert Path(where.strip()).resolve().is_relative_to(venv.resolve())
+    assert not Path(where.strip()).resolve().is_relative_to(REPO)
+
+    project = tmp_path / "project"
+    project.mkdir()
+    mlcode = str(venv / "bin" / "mlcode")
+    _run([mlcode, "init", "--example", "iris"], project, env)
+    out = _run([mlcode, "validate"], project, env)
+    assert "ml.yaml is valid" in out
+    assert "stack 'local'" in out
+    stacks = _run(
+        [
+            str(new_python),
+            "-c",
+            "from mlcode.resources import stack_presets; print(sorted(stack_presets().items()))",
+        ],
+        project,
+        env,
+    )
+    assert "_data/stacks/local.yaml" in stacks

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,9 @@ GIT_ENV = {
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Never touch the real HOME or the user's git config; pin the git identity."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
@@ -38,9 +39,9 @@ def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPr
 
 
 @pytest.fixture
-def git_repo(tmp_path: Path) -> Iterator[Path]:
+def git_repo(tmp_path: Path) -> Path:
     """An empty real git repository on branch main."""
     repo = tmp_path / "repo"
     repo.mkdir()
     run(["git", "init", "-q", "-b", "main"], repo)
-    yield repo
+    return repo

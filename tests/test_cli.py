@@ -29,9 +29,7 @@ def test_every_command_has_help(name: str) -> None:
 def test_help_lists_only_registered_commands() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     listed = {
-        line.split()[0]
-        for line in result.output.split("Commands:")[1].splitlines()
-        if line.strip()
+        line.split()[0] for line in result.output.split("Commands:")[1].splitlines() if line.strip()
     }
     assert listed == set(COMMANDS)
 

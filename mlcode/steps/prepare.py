@@ -27,9 +27,11 @@ def run(root: Path, model: str) -> None:
     frame = read_dataset(root, params)
     frame = check_columns(frame, params)
     train, test = split(frame, params)
+    del frame  # peak memory: the splits only
     paths = model_paths(model)
     with Outputs(root, [paths.train_split, paths.test_split]) as out:
         train.to_parquet(out.temp(paths.train_split), index=False, engine="pyarrow")
+        del train
         test.to_parquet(out.temp(paths.test_split), index=False, engine="pyarrow")
 
 
@@ -118,7 +120,7 @@ def check_columns(frame: pd.DataFrame, params: ModelParams) -> pd.DataFrame:
         out[data.target] = converted
     if problems:
         raise fail(STEP, model, f"{data.path}: " + "; ".join(problems))
-    result = pd.DataFrame(out, index=frame.index)
+    result = pd.DataFrame(out, index=frame.index, copy=False)
     _check_target(result[data.target], params)
     return result
 

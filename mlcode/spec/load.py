@@ -16,7 +16,7 @@ from mlcode.errors import Location, Problem, SpecError
 from mlcode.resources import is_stack_path, stack_presets
 from mlcode.spec import semantic
 from mlcode.spec.locate import problems_from
-from mlcode.spec.model import MlSpec, _rel_path
+from mlcode.spec.model import MlSpec, rel_path
 from mlcode.spec.stack import Stack
 from mlcode.spec.yamlsource import Positions, Source, load_file
 
@@ -59,7 +59,7 @@ def resolve_stack(spec: MlSpec, root: Path, positions: Positions) -> Stack:
     where = positions.locate(("stack",))
     if is_stack_path(spec.stack):
         try:
-            _rel_path(spec.stack)
+            rel_path(spec.stack)
         except ValueError as exc:
             raise SpecError([Problem(where, "stack", f"stack file: {exc}")]) from None
         path = (root / spec.stack).resolve()

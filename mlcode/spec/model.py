@@ -72,7 +72,8 @@ def _column(value: str) -> str:
     return value
 
 
-def _rel_path(value: str) -> str:
+def rel_path(value: str) -> str:
+    """Validate a repository-relative path (no absolute path, no '..')."""
     from pathlib import PurePosixPath
 
     if not value or "\x00" in value or "\n" in value:
@@ -90,7 +91,7 @@ Name = Annotated[str, AfterValidator(_name)]
 EnvVar = Annotated[str, AfterValidator(_env_var)]
 PythonPath = Annotated[str, AfterValidator(_python_path)]
 Column = Annotated[str, AfterValidator(_column)]
-RelPath = Annotated[str, AfterValidator(_rel_path)]
+RelPath = Annotated[str, AfterValidator(rel_path)]
 Fraction = Annotated[float, Field(gt=0, lt=1)]
 
 Task = Literal["classification", "regression"]
@@ -315,8 +316,14 @@ class UserStage(Strict):
         if self.foreach is not None:
             if self.do is None:
                 raise ValueError("`foreach` needs a `do` stage body")
-            if self.cmd is not None or self.matrix is not None:
-                raise ValueError("with `foreach`, put `cmd` and the rest under `do`")
+            extra = sorted(
+                key for key in self.model_fields_set if key not in ("foreach", "do")
+            )
+            if extra:
+                raise ValueError(
+                    f"with `foreach`, a stage holds only `foreach` and `do`: move "
+                    f"{', '.join(extra)} under `do`"
+                )
         elif self.do is not None:
             raise ValueError("`do` is only valid together with `foreach`")
         elif self.cmd is None:

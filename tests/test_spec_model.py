@@ -191,7 +191,7 @@ def test_column_names_refused(column: str) -> None:
     ("stage", "fragment"),
     [
         ({"foreach": [1]}, "`foreach` needs a `do`"),
-        ({"foreach": [1], "do": {"cmd": "x"}, "cmd": "y"}, "put `cmd` and the rest under `do`"),
+        ({"foreach": [1], "do": {"cmd": "x"}, "cmd": "y"}, "a stage holds only `foreach` and `do`"),
         ({"do": {"cmd": "x"}}, "only valid together with `foreach`"),
         ({"deps": ["a"]}, "a stage needs `cmd`"),
     ],

@@ -175,6 +175,7 @@ def test_numeric_psi_and_js_fixed_binned() -> None:
 # -- generated samples --------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:ks_2samp:RuntimeWarning")
 @settings(max_examples=60, deadline=None)
 @given(SAMPLE, SAMPLE)
 def test_ks_matches_scipy(reference: list[float], current: list[float]) -> None:

@@ -13,10 +13,10 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from mlcode.compile import dvc as cdvc
 from mlcode.compile.header import is_pristine
-from mlcode.errors import UserError
 from mlcode.resources import stack_presets
 from mlcode.scaffold import EXAMPLES, render_spec
 from mlcode.spec import semantic
@@ -373,11 +373,11 @@ def test_user_stage_keeps_explicit_non_default_flags_only() -> None:
     assert dvc["stages"]["s"] == {"cmd": "true", "frozen": True}
 
 
-def test_foreach_with_keys_outside_do_is_a_user_error() -> None:
+def test_foreach_with_keys_outside_do_is_refused_by_the_spec() -> None:
     data = base_spec()
     data["stages"] = {"s": {"foreach": [1], "do": {"cmd": "echo ${item}"}, "desc": "x"}}
-    with pytest.raises(UserError, match=r"stages\.s.*`desc`"):
-        cdvc.render(spec_of(data), local_stack())
+    with pytest.raises(ValidationError, match=r"move desc under `do`"):
+        spec_of(data)
 
 
 # --- determinism -------------------------------------------------------------------------------

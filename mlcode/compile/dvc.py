@@ -57,8 +57,6 @@ PLOT_TITLES: dict[str, str] = {
     "predicted_vs_actual": "predicted vs actual",
     "residuals": "residuals",
 }
-# A stage with `foreach` may hold nothing but `foreach` and `do` (DVC's schema).
-_FOREACH_KEYS = frozenset({"foreach", "do"})
 _NO_CACHE: dict[str, Any] = {"cache": False}
 
 
@@ -246,15 +244,8 @@ def user_stage(name: str, stage: UserStage) -> dict[str, Any]:
     """A user stage in DVC's own schema: the keys the user set to a non-default value."""
     body: dict[str, Any] = stage.model_dump(mode="python", exclude_defaults=True)
     if stage.foreach is not None:
-        extra = sorted(set(body) - _FOREACH_KEYS)
-        if extra:
-            from mlcode.errors import UserError
-
-            raise UserError(
-                f"ml.yaml: stages.{name}: a `foreach` stage takes only `foreach` and `do`; "
-                f"move {', '.join(f'`{k}`' for k in extra)} under `do`"
-            )
-        # `foreach` first, then its body, as DVC's docs write it.
+        # The spec allows only `foreach` and `do` here (DVC's schema); `foreach` first, then its
+        # body, as DVC's docs write it.
         return {"foreach": body["foreach"], "do": body["do"]}
     return body
 

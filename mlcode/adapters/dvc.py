@@ -35,9 +35,15 @@ def init(root: Path) -> None:
     dvc(root, "init", "-q", what="dvc init")
 
 
-def status(root: Path, targets: list[str] | None = None) -> dict[str, Any]:
-    """`dvc status --json`: stage name → list of changes; empty when up to date."""
-    out = dvc(root, "status", "--json", *(targets or []), what="dvc status")
+def status(
+    root: Path, targets: list[str] | None = None, *, with_deps: bool = False
+) -> dict[str, Any]:
+    """`dvc status --json`: stage name → list of changes; empty when up to date.
+
+    `with_deps`: a target counts as stale when anything upstream of it is.
+    """
+    flags = ["--with-deps"] if with_deps else []
+    out = dvc(root, "status", "--json", *flags, *(targets or []), what="dvc status")
     return _status_json(out)
 
 

@@ -39,7 +39,7 @@ def command(ctx: click.Context, models: tuple[str, ...], as_json: bool) -> None:
     ran = False
     if targets:
         # --with-deps: a target is stale when anything upstream of it is, not only its own inputs.
-        stale = dvc.status(root, ["--with-deps", *targets])
+        stale = dvc.status(root, targets, with_deps=True)
         ran = bool(stale)
         if ran:
             if not as_json:

@@ -316,9 +316,7 @@ class UserStage(Strict):
         if self.foreach is not None:
             if self.do is None:
                 raise ValueError("`foreach` needs a `do` stage body")
-            extra = sorted(
-                key for key in self.model_fields_set if key not in ("foreach", "do")
-            )
+            extra = sorted(key for key in self.model_fields_set if key not in ("foreach", "do"))
             if extra:
                 raise ValueError(
                     f"with `foreach`, a stage holds only `foreach` and `do`: move "

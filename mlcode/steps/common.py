@@ -87,31 +87,38 @@ class ModelParams:
         return self.task == "classification"
 
 
-def load_params(root: Path, model: str, step: str) -> ModelParams:
-    """Read and check `model`'s section of `root/params.yaml`."""
+def read_section(root: Path, model: str, step: str) -> dict[str, Any]:
+    """`model`'s raw section of `root/params.yaml`, or a StepError naming model and stage."""
     import yaml
 
     path = root / PARAMS_FILE
-    if not path.is_file():
+    regenerate = "Run `mlcode apply` to regenerate params.yaml from ml.yaml."
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
         raise fail(
             step,
             model,
             f"{PARAMS_FILE} not found in {root}",
             hint="Run `mlcode apply` to generate it (steps run from the repository root).",
-        )
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise fail(step, model, f"{PARAMS_FILE} is not valid YAML: {exc}") from None
-    if not isinstance(doc, dict) or model not in doc:
+        ) from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise fail(step, model, f"cannot read {PARAMS_FILE}: {exc}", hint=regenerate) from None
+    section = doc.get(model) if isinstance(doc, dict) else None
+    if not isinstance(section, dict):
         known = ", ".join(sorted(str(k) for k in doc)) if isinstance(doc, dict) else "none"
         raise fail(
             step,
             model,
             f"{PARAMS_FILE} has no section for this model (models there: {known})",
-            hint="Run `mlcode apply` to regenerate params.yaml from ml.yaml.",
+            hint=regenerate,
         )
-    section = doc[model]
+    return section
+
+
+def load_params(root: Path, model: str, step: str) -> ModelParams:
+    """Read and check `model`'s section of `root/params.yaml`."""
+    section = read_section(root, model, step)
     try:
         return _parse(model, section)
     except (KeyError, TypeError, ValueError) as exc:

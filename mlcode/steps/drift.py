@@ -98,19 +98,10 @@ def _error(model: str, message: str, *, hint: str | None = None) -> UserError:
 
 def _load(root: Path, model: str) -> _DriftParams:
     """Read and check `model`'s `drift` section of params.yaml."""
-    import yaml
+    from mlcode.steps.common import read_section
 
-    path = root / PARAMS_FILE
     hint = "Run `mlcode apply` to regenerate params.yaml from ml.yaml."
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _error(model, f"{PARAMS_FILE} not found in {root}", hint=hint) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise _error(model, f"cannot read {PARAMS_FILE}: {exc}", hint=hint) from None
-    section = doc.get(model) if isinstance(doc, dict) else None
-    if not isinstance(section, dict):
-        raise _error(model, f"{PARAMS_FILE} has no section for this model", hint=hint)
+    section = read_section(root, model, STEP)
     drift = section.get("drift")
     if not isinstance(drift, dict):
         raise _error(

@@ -42,7 +42,9 @@ def _stack_bytes(root: Path, spec_text: bytes) -> bytes | None:
     return _read(preset) if preset else None
 
 
-def _in_sync_fast(root: Path, manifest: Manifest) -> bool:
+def in_sync_fast(root: Path, manifest: Manifest) -> bool:
+    """True when ml.yaml, the stack and mlcode are unchanged since the last apply and every
+    generated file still has the hash the manifest recorded (so compiling would give them back)."""
     spec = _read(root / "ml.yaml")
     if spec is None or not manifest.inputs or manifest.mlcode_version != __version__:
         return False
@@ -64,7 +66,7 @@ def run_check(start: Path, max_bytes: int) -> CheckReport:
     report = CheckReport()
     manifest = parse_manifest((_read(root / MANIFEST_FILE) or b"").decode("utf-8", "replace"))
     datasets = list(manifest.datasets)
-    if not _in_sync_fast(root, manifest):
+    if not in_sync_fast(root, manifest):
         report.mode = "full: ml.yaml compiled and compared"
         datasets = sorted(set(datasets) | set(_full_check(root, report)))
     report.problems.extend(_staged_problems(root, max_bytes, datasets))

@@ -201,26 +201,26 @@ def _join(values: object, sep: str = " ") -> str:
     return sep.join(values)
 
 
-def render(template: str, context: Mapping[str, Any], dialect: Dialect) -> str:
-    """Render `template` (a path under templates/) with `context`; raise RenderError on misuse."""
+def _render_with(load: Any, what: str, context: Mapping[str, Any], dialect: Dialect) -> str:
+    """Load a template from the dialect's environment with `load` and render it."""
     from jinja2 import TemplateError
 
-    env = environment(dialect)
     try:
-        return env.get_template(template).render(**context)
+        return str(load(environment(dialect)).render(**context))
     except TemplateError as exc:
-        raise RenderError(f"template {template}: {exc}") from exc
+        raise RenderError(f"{what}: {exc}") from exc
+
+
+def render(template: str, context: Mapping[str, Any], dialect: Dialect) -> str:
+    """Render `template` (a path under templates/) with `context`; raise RenderError on misuse."""
+    return _render_with(
+        lambda env: env.get_template(template), f"template {template}", context, dialect
+    )
 
 
 def render_string(source: str, context: Mapping[str, Any], dialect: Dialect) -> str:
     """Render template text (for tests of the filters and hooks)."""
-    from jinja2 import TemplateError
-
-    env = environment(dialect)
-    try:
-        return env.from_string(source).render(**context)
-    except TemplateError as exc:
-        raise RenderError(f"template: {exc}") from exc
+    return _render_with(lambda env: env.from_string(source), "template", context, dialect)
 
 
 def parse_back(text: str, file: str) -> dict[Any, Any]:

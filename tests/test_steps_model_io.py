@@ -598,3 +598,50 @@ def test_models_of_every_family_load(tmp_path: Path) -> None:
         loaded = load_model(tmp_path / paths.model_file, estimator, model=name, step="evaluate")
         test = pd.read_parquet(tmp_path / paths.test_split)
         assert len(loaded.predict(test)) == len(test), name
+
+
+@pytest.mark.slow
+def test_every_estimator_scikit_learn_lists_needs_only_allowed_classes() -> None:
+    """Fit every classifier and regressor of `all_estimators()` that fits with default params
+    through mlcode's pipeline: skops lists no class outside the allow-list for any of them (so a
+    scikit-learn upgrade that adds an internal class fails here, not in a user's evaluate)."""
+    import warnings
+
+    from sklearn.utils import all_estimators
+
+    from mlcode.steps.common import DataParams, ModelParams, SplitParams
+    from mlcode.steps.train import build_pipeline
+
+    iris = datasets.load_iris(as_frame=True).frame
+    iris.columns = ["sl", "sw", "pl", "pw", "y"]
+    diabetes = datasets.load_diabetes(as_frame=True).frame.rename(columns={"target": "y"})[:150]
+    fitted, outside = 0, dict[str, list[str]]()
+    for task, source, kind in (
+        ("classification", iris, "classifier"),
+        ("regression", diabetes, "regressor"),
+    ):
+        frame = source.assign(cat=["a" if i % 3 else "b" for i in range(len(source))])
+        numeric = tuple(c for c in frame.columns if c not in ("y", "cat"))
+        for _, cls in all_estimators(type_filter=kind):
+            estimator = f"{cls.__module__}.{cls.__name__}"
+            params = ModelParams(
+                name="m",
+                task=task,
+                data=DataParams("x.csv", "csv", "y", numeric, ("cat",)),
+                split=SplitParams(0.2, 0, False),
+                estimator=estimator,
+            )
+            try:
+                pipeline = build_pipeline(params)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    pipeline.fit(frame[[*numeric, "cat"]], frame["y"])
+            except Exception:  # needs params mlcode cannot give (estimator=...) or other data
+                continue
+            fitted += 1
+            allowed = allowed_types(estimator, model="m", step="evaluate")
+            names = sio.get_untrusted_types(data=sio.dumps(pipeline))
+            if missing := [n for n in names if n not in allowed]:
+                outside[estimator] = missing
+    assert fitted > 60
+    assert outside == {}

@@ -340,6 +340,44 @@ def test_tampered_method_and_operator_nodes_are_refused(
     assert list(trap.iterdir()) == []
 
 
+def test_older_protocol_and_unknown_node_kinds_are_refused(trained: Path, tmp_path: Path) -> None:
+    """A file may claim an older skops protocol (older node classes) or a kind skops may add."""
+    trap = tmp_path / "trap"
+    trap.mkdir()
+    source = trained / model_paths(MODEL).model_file
+    evil = tmp_path / "model.skops"
+    tamper(source, evil, _node("reduce", *GADGETS["numpy-runstring"][:2], [_code(trap), {}]))
+    schema, members = _read(evil)
+    schema["protocol"] = 0
+    _write(evil, schema, members)
+    assert "numpy.testing._private.utils.runstring" in _refused(evil)
+    tamper(source, evil, {**function_node("builtins", "exec"), "__loader__": "NewNode"})
+    assert "builtins.exec (NewNode)" in _refused(evil)
+    assert list(trap.iterdir()) == []
+
+
+def test_generator_naming_another_numpy_random_attribute_is_refused(
+    trained: Path, tmp_path: Path
+) -> None:
+    """skops calls `numpy.random.<name>` for a Generator's bit generator: only real ones pass."""
+    generator = tmp_path / "generator.skops"
+    generator.write_bytes(sio.dumps(np.random.default_rng(0)))
+    node, extra = _read(generator)
+    source = trained / model_paths(MODEL).model_file
+    path = tmp_path / "model.skops"
+    for name in ("PCG64", "seed"):
+        node["content"]["bit_generator"]["content"]["bit_generator"]["content"] = json.dumps(name)
+        tamper(source, path, node)
+        schema, members = _read(path)
+        _write(path, schema, {**members, **extra})
+        if name == "PCG64":  # the genuine generator loads: the refusal below is the name's doing
+            estimator = "sklearn.ensemble.RandomForestClassifier"
+            loaded = load_model(path, estimator, model=MODEL, step="evaluate")
+            assert isinstance(loaded[-1].gadget, np.random.Generator)
+        else:
+            assert "numpy.random.seed" in _refused(path)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "gadget"),

@@ -29,7 +29,12 @@ from sklearn import datasets
 from mlcode.errors import UserError
 from mlcode.layout import model_paths
 from mlcode.steps import run_step
-from mlcode.steps.model_io import SKLEARN_INTERNAL_CLASSES, allowed_types, load_model
+from mlcode.steps.model_io import (
+    SKLEARN_INTERNAL_CLASSES,
+    allowed_types,
+    load_model,
+    tree_problems,
+)
 from tests.e2e.helpers import mlcode
 from tests.test_steps_train import write_project
 
@@ -642,7 +647,8 @@ def test_models_of_every_family_load(tmp_path: Path) -> None:
 def test_every_estimator_scikit_learn_lists_needs_only_allowed_classes() -> None:
     """Fit every classifier and regressor of `all_estimators()` that fits with default params
     through mlcode's pipeline: skops lists no class outside the allow-list for any of them (so a
-    scikit-learn upgrade that adds an internal class fails here, not in a user's evaluate)."""
+    scikit-learn upgrade that adds an internal class fails here, not in a user's evaluate), and
+    the tree check finds nothing wrong in any of them."""
     import warnings
 
     from sklearn.utils import all_estimators
@@ -681,5 +687,108 @@ def test_every_estimator_scikit_learn_lists_needs_only_allowed_classes() -> None
             names = sio.get_untrusted_types(data=sio.dumps(pipeline))
             if missing := [n for n in names if n not in allowed]:
                 outside[estimator] = missing
+            if problems := tree_problems(pipeline):
+                outside[estimator] = problems
     assert fitted > 60
     assert outside == {}
+
+
+# --- tree node arrays -------------------------------------------------------------------------
+
+TREES: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "tree": ("classification", "sklearn.tree.DecisionTreeClassifier", {"random_state": 0}),
+    "hgb": (
+        "classification",
+        "sklearn.ensemble.HistGradientBoostingClassifier",
+        {"max_iter": 5, "random_state": 0},
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def tree_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project with a decision tree and a histogram gradient boosting model, trained."""
+    root = tmp_path_factory.mktemp("trees")
+    _write_projects(root, TREES)
+    for name in TREES:
+        run_step("prepare", root, name)
+        run_step("train", root, name)
+    return root
+
+
+def tamper_nodes(source: Path, target: Path, edit: Callable[[np.ndarray], None]) -> None:
+    """Copy a model file, editing the node array of its first tree (skops stores it as .npy)."""
+    schema, members = _read(source)
+    try:
+        holder = _find(schema, "TreePredictor")
+    except LookupError:
+        holder = _find(schema, "Tree")
+    member = holder["content"]["content"]["nodes"]["file"]
+    nodes = np.load(io.BytesIO(members[member]))
+    edit(nodes)
+    buffer = io.BytesIO()
+    np.save(buffer, nodes)
+    members[member] = buffer.getvalue()
+    _write(target, schema, members)
+
+
+def _set(**fields: int) -> Callable[[np.ndarray], None]:
+    def edit(nodes: np.ndarray) -> None:
+        for field, value in fields.items():
+            nodes[field][0] = value
+
+    return edit
+
+
+NODE_EDITS: dict[str, tuple[str, Callable[[np.ndarray], None], str]] = {
+    "tree-child-out-of-range": ("tree", _set(left_child=10**9), "left child index outside"),
+    "tree-child-loops-back": ("tree", _set(right_child=0), "right child index outside"),
+    "tree-feature-out-of-range": ("tree", _set(feature=10**6), "feature outside the 7"),
+    "hgb-child-out-of-range": ("hgb", _set(left=10**6), "left child index outside"),
+    "hgb-feature-out-of-range": ("hgb", _set(feature_idx=10**6), "feature outside"),
+    "hgb-categorical-without-categories": (
+        "hgb",
+        _set(is_categorical=1, bitset_idx=10**6),
+        "categorical split without its categories",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NODE_EDITS)
+def test_tree_arrays_that_would_be_read_out_of_bounds_are_refused(
+    tree_models: Path, tmp_path: Path, case: str
+) -> None:
+    """scikit-learn walks these arrays in compiled code without bounds checks: before this check
+    predicting with such a file crashed the process (segmentation fault) or never returned."""
+    name, edit, expected = NODE_EDITS[case]
+    evil = tmp_path / "model.skops"
+    tamper_nodes(tree_models / model_paths(name).model_file, evil, edit)
+    with pytest.raises(UserError) as info:
+        load_model(evil, TREES[name][1], model=name, step="evaluate")
+    text = info.value.render()
+    assert "refusing to load" in text
+    assert expected in text
+
+
+def test_untouched_tree_models_load_and_predict(tree_models: Path) -> None:
+    for name, (_, estimator, _) in TREES.items():
+        paths = model_paths(name)
+        loaded = load_model(tree_models / paths.model_file, estimator, model=name, step="evaluate")
+        test = pd.read_parquet(tree_models / paths.test_split)
+        assert len(loaded.predict(test)) == len(test)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["tree-child-out-of-range", "hgb-child-out-of-range"])
+def test_evaluate_cli_refuses_tree_arrays_out_of_bounds(
+    tree_models: Path, tmp_path: Path, case: str
+) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(tree_models, root)
+    name, edit, expected = NODE_EDITS[case]
+    paths = model_paths(name)
+    tamper_nodes(tree_models / paths.model_file, root / paths.model_file, edit)
+    result = mlcode(root, "step", "evaluate", name)
+    assert result.returncode == 3, (result.returncode, result.stderr)
+    assert expected in result.stderr
+    assert not (root / paths.metrics).exists()

@@ -22,13 +22,18 @@ packages, and checks a file before skops builds anything from it:
    internal classes its fitted estimators hold (`SKLEARN_INTERNAL_CLASSES`), numpy/scipy array,
    dtype, scalar and sparse classes, and the estimator that params.yaml names with the estimator
    classes of its module;
-3. skops loads with exactly those names trusted (its own audit checks them again).
+3. skops loads with exactly those names trusted (its own audit checks them again);
+4. the node arrays of the loaded trees (`sklearn.tree._tree.Tree`, the histogram gradient boosting
+   `TreePredictor`) are checked before anything predicts with them: scikit-learn walks them in
+   compiled code without bounds checks, so a child or feature index out of range crashes the
+   process (skops leaves `TreePredictor` out of its defaults for that reason).
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -198,11 +203,21 @@ def load_model(path: Path, estimator: str | None, *, model: str, step: str) -> A
             hint="Only load model files you trust; retrain the model with `mlcode run`.",
         )
     try:
-        return sio.loads(data, trusted=sorted(untrusted))
+        loaded = sio.loads(data, trusted=sorted(untrusted))
     except Exception as exc:
         raise fail(
             step, model, f"cannot load model file {path}: {type(exc).__name__}: {exc}"
         ) from None
+    problems = tree_problems(loaded)
+    if problems:
+        raise fail(
+            step,
+            model,
+            f"refusing to load {path}: {'; '.join(problems[:3])} (scikit-learn would read out of "
+            "bounds when predicting; a model trained by mlcode never has such trees)",
+            hint="Only load model files you trust; retrain the model with `mlcode run`.",
+        )
+    return loaded
 
 
 def refused_node_kinds(data: bytes) -> list[str]:
@@ -307,3 +322,130 @@ def estimator_classes(estimator: str, *, model: str, step: str) -> set[str]:
 def _name(cls: type[Any]) -> str:
     """The name skops gives a class in a file: defining module and class name."""
     return f"{cls.__module__}.{cls.__name__}"
+
+
+# --- trees of a loaded model -----------------------------------------------------------------
+
+
+def tree_problems(model: Any) -> list[str]:
+    """What is wrong with the node arrays of the trees a loaded model holds (empty when nothing).
+
+    Each tree's feature indices are bounded by the smallest `n_features_in_` of the estimators
+    holding it, counted from the step that receives its own input (a pipeline step, a stacking
+    final estimator, a chain link), whose count scikit-learn checks against the data it predicts.
+    """
+    import numpy as np
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import StackingClassifier, StackingRegressor
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+    from sklearn.multioutput import ClassifierChain, RegressorChain
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.tree._tree import Tree
+
+    new_input = (
+        Pipeline,
+        ColumnTransformer,
+        FeatureUnion,
+        StackingClassifier,
+        StackingRegressor,
+        ClassifierChain,
+        RegressorChain,
+    )
+    problems: list[str] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, Any, float]] = [(model, None, math.inf)]
+    while stack:
+        value, owner, bound = stack.pop()
+        if value is None or isinstance(value, (str, bytes, int, float, type)) or id(value) in seen:
+            continue
+        seen.add(id(value))
+        where = type(owner).__name__ if owner is not None else "the model"
+        if isinstance(value, Tree):
+            limit = min(bound, float(value.n_features))
+            problems.extend(f"{where}: {p}" for p in _tree_problems(value, limit))
+        elif isinstance(value, TreePredictor):
+            problems.extend(f"{where}: {p}" for p in _predictor_problems(value, owner, bound))
+        elif isinstance(value, np.ndarray):
+            if value.dtype == object:
+                stack.extend((item, owner, bound) for item in value.ravel())
+        elif isinstance(value, (list, tuple)):
+            stack.extend((item, owner, bound) for item in value)
+        elif isinstance(value, dict):
+            stack.extend((item, owner, bound) for item in value.values())
+        elif hasattr(value, "__dict__"):
+            attrs = vars(value)
+            count = attrs.get("n_features_in_")
+            inner = math.inf if isinstance(value, new_input) else bound
+            if isinstance(count, (int, np.integer)):
+                inner = min(inner, float(count))
+            stack.extend((item, value, inner) for item in attrs.values())
+    return problems
+
+
+def _children_problems(left: Any, right: Any, inner: Any) -> list[str]:
+    """Children of inner nodes must come after their parent and inside the array."""
+    import numpy as np
+
+    n = len(inner)
+    index = np.arange(n)
+    out = []
+    for name, children in (("left", left), ("right", right)):
+        child = np.asarray(children, dtype=np.int64)[inner]
+        if np.any(child <= index[inner]) or np.any(child >= n):
+            out.append(f"a {name} child index outside the tree's {n} nodes")
+    return out
+
+
+def _tree_problems(tree: Any, limit: float) -> list[str]:
+    import numpy as np
+
+    n = int(tree.node_count)
+    if n < 1:
+        return ["a tree without nodes"]
+    left = np.asarray(tree.children_left)
+    right = np.asarray(tree.children_right)
+    leaf = left == -1
+    if np.any((right == -1) != leaf):
+        return ["a tree node with one child"]
+    out = _children_problems(left, right, ~leaf)
+    feature = np.asarray(tree.feature)[~leaf]
+    if np.any(feature < 0) or np.any(feature >= limit):
+        out.append(f"a split on a feature outside the {limit:.0f} the tree receives")
+    return out
+
+
+def _predictor_problems(predictor: Any, owner: Any, bound: float) -> list[str]:
+    import numpy as np
+    from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+
+    nodes = getattr(predictor, "nodes", None)
+    if (
+        not isinstance(nodes, np.ndarray)
+        or nodes.dtype != PREDICTOR_RECORD_DTYPE
+        or nodes.ndim != 1
+        or len(nodes) < 1
+    ):
+        return ["a gradient boosting tree whose node array is not scikit-learn's"]
+    inner = nodes["is_leaf"] == 0
+    out = _children_problems(nodes["left"], nodes["right"], inner)
+    feature = nodes["feature_idx"].astype(np.int64)
+    if np.any(feature[inner] < 0) or np.any(feature[inner] >= bound):
+        out.append("a split on a feature outside the ones the model receives")
+        return out
+    categorical = inner & (nodes["is_categorical"] != 0)
+    if np.any(categorical):
+        bitsets = getattr(predictor, "raw_left_cat_bitsets", None)
+        mapper = vars(owner).get("_bin_mapper") if hasattr(owner, "__dict__") else None
+        flags = getattr(mapper, "is_categorical_", None)
+        if (
+            not isinstance(bitsets, np.ndarray)
+            or bitsets.ndim != 2
+            or bitsets.shape[1] != 8
+            or np.any(nodes["bitset_idx"][categorical] >= bitsets.shape[0])
+            or not isinstance(flags, np.ndarray)
+            or flags.ndim != 1
+            or np.any(feature[categorical] >= flags.size)
+            or not np.all(flags[feature[categorical]])
+        ):
+            out.append("a categorical split without its categories")
+    return out

@@ -193,10 +193,13 @@ def load_model(path: Path, estimator: str | None, *, model: str, step: str) -> A
         allowed = allowed_types(estimator, model=model, step=step)
         refused = [name for name in untrusted if name not in allowed]
     if refused:
+        named = ", ".join(refused[:10]) + (
+            f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+        )
         raise fail(
             step,
             model,
-            f"refusing to load {path}: it names {', '.join(refused)}, which a model trained by "
+            f"refusing to load {path}: it names {named}, which a model trained by "
             "mlcode never contains (only scikit-learn's estimator classes and the classes they "
             "hold, numpy/scipy array, dtype and sparse types, and the estimator params.yaml "
             "names with its package's estimator classes are loaded; never functions)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from mlcode.errors import UserError
-from mlcode.layout import model_paths
+from mlcode.layout import model_paths, plot_kinds
 from mlcode.steps import run_step
 from mlcode.steps.common import atomic_dir
-from mlcode.steps.train import allowed_type, load_model
+from mlcode.steps.model_io import allowed_types, load_model
+from tests.e2e.helpers import env, mlcode
 
 
 def write_project(root: Path, model: str = "wine", **section: Any) -> None:
@@ -71,8 +73,10 @@ def test_train_writes_model_and_deterministic_card(tmp_path: Path) -> None:
     assert set(card["versions"]) >= {"mlcode", "scikit-learn", "pandas", "numpy"}
     assert not any("time" in key or "date" in key for key in _keys(card))
     before = (tmp_path / paths.model_card).read_bytes()
+    model_before = (tmp_path / paths.model_file).read_bytes()
     run_step("train", tmp_path, "wine")
     assert (tmp_path / paths.model_card).read_bytes() == before
+    assert (tmp_path / paths.model_file).read_bytes() == model_before
     model = load_model(
         tmp_path / paths.model_file, card["estimator"], model="wine", step="evaluate"
     )
@@ -86,6 +90,52 @@ def test_train_writes_model_and_deterministic_card(tmp_path: Path) -> None:
     run_step("evaluate", tmp_path, "wine")
     assert (tmp_path / paths.metrics).read_text() == first
     assert not [p for p in (tmp_path / "models").iterdir() if p.name.startswith(".")]
+
+
+def _digests(root: Path, rels: list[str]) -> dict[str, str]:
+    return {rel: hashlib.sha256((root / rel).read_bytes()).hexdigest() for rel in rels}
+
+
+@pytest.mark.slow
+def test_training_twice_gives_identical_bytes(tmp_path: Path) -> None:
+    """Same data, params and seed: the same model file, card and metrics, whatever the process."""
+    write_project(tmp_path)
+    run_step("prepare", tmp_path, "wine")
+    paths = model_paths("wine")
+    rels = [
+        paths.model_file,
+        paths.model_card,
+        paths.metrics,
+        *(paths.plot(kind) for kind in plot_kinds("classification")),
+    ]
+    runs: dict[str, dict[str, str]] = {}
+    for step in ("train", "evaluate"):
+        run_step(step, tmp_path, "wine")
+    runs["in process"] = _digests(tmp_path, rels)
+    for step in ("train", "evaluate"):
+        module = f"mlcode.steps.{step}"
+        done = subprocess.run(
+            [sys.executable, "-m", module, "wine"], cwd=tmp_path, env=env(), check=False
+        )
+        assert done.returncode == 0
+    runs["python -m"] = _digests(tmp_path, rels)
+    for step in ("train", "evaluate"):
+        result = mlcode(tmp_path, "step", step, "wine")
+        assert result.returncode == 0, result.stderr
+    runs["mlcode step"] = _digests(tmp_path, rels)
+    assert runs["python -m"] == runs["in process"]
+    assert runs["mlcode step"] == runs["in process"]
+    # Still an ordinary skops file: skops' own loader reads it and predicts the same.
+    path = tmp_path / paths.model_file
+    plain = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    checked = load_model(path, card_estimator(tmp_path), model="wine", step="evaluate")
+    test = pd.read_parquet(tmp_path / paths.test_split)
+    assert list(plain.predict(test)) == list(checked.predict(test))
+    assert list(plain.predict_proba(test).ravel()) == list(checked.predict_proba(test).ravel())
+
+
+def card_estimator(root: Path) -> str:
+    return str(json.loads((root / model_paths("wine").model_card).read_text())["estimator"])
 
 
 def _keys(data: Any) -> list[str]:
@@ -193,14 +243,15 @@ def test_evaluate_refuses_a_tampered_model_file(tmp_path: Path) -> None:
 
 
 def test_allow_list() -> None:
-    assert allowed_type("sklearn.tree._tree.Tree", None)
-    assert allowed_type("numpy.dtype", None)
-    assert allowed_type("scipy.sparse._csr.csr_matrix", None)
-    assert allowed_type("xgboost.core.Booster", "xgboost.XGBClassifier")
-    assert not allowed_type("xgboost.core.Booster", "sklearn.ensemble.RandomForestClassifier")
-    assert not allowed_type("builtins.eval", "builtins.eval")
-    assert not allowed_type("os.system", "os.Estimator")
-    assert not allowed_type("subprocess.Popen", None)
+    names = allowed_types(None, model="m", step="evaluate")
+    assert "sklearn.tree._tree.Tree" in names
+    assert "numpy.dtype" in names
+    assert "scipy.sparse._csr.csr_matrix" in names
+    # Exact classes, never packages: a function of a trusted package is not in the list.
+    assert "numpy.testing._private.utils.runstring" not in names
+    assert "sklearn.utils._testing.assert_run_python_script_without_output" not in names
+    assert "builtins.eval" not in names
+    assert "subprocess.Popen" not in names
 
 
 def test_corrupt_model_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from mlcode.layout import model_paths, plot_kinds
 from mlcode.spec.names import TASK_METRICS
 from mlcode.steps.common import ModelParams, Outputs, fail, load_params
-from mlcode.steps.train import CARD_FILE, load_model
+from mlcode.steps.model_io import load_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,8 +50,9 @@ def run(root: Path, model: str) -> None:
     for rel, what in ((paths.test_split, "prepare"), (paths.model_file, "train")):
         if not (root / rel).is_file():
             raise fail(STEP, model, f"{rel} not found; run the {what} stage first")
-    estimator = _card_estimator(root / paths.model_dir / CARD_FILE) or params.estimator
-    pipeline = load_model(model_file, estimator, model=model, step=STEP)
+    # The estimator whose package is trusted comes from params.yaml, never from the model folder
+    # (its card is as open to tampering as the model file).
+    pipeline = load_model(model_file, params.estimator, model=model, step=STEP)
     frame = pd.read_parquet(test_path, engine="pyarrow")
     result = evaluate(pipeline, frame, params)
     outputs = [paths.metrics, *(paths.plot(kind) for kind in plot_kinds(params.task))]
@@ -60,14 +61,6 @@ def run(root: Path, model: str) -> None:
         out.temp(paths.metrics).write_text(text, encoding="utf-8")
         for kind, records in result.plots.items():
             out.temp(paths.plot(kind)).write_text(_records_text(records), encoding="utf-8")
-
-
-def _card_estimator(card: Path) -> str | None:
-    try:
-        value = json.loads(card.read_text(encoding="utf-8")).get("estimator")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
 
 
 def _records_text(records: Records) -> str:

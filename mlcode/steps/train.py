@@ -5,8 +5,8 @@ imputation + one-hot with `handle_unknown="ignore"`) followed by the estimator n
 with its params from params.yaml. `models/M/` holds `model.skops` and `card.json`, a small model card
 with no timestamp (same inputs, same card, so DVC sees no spurious change).
 
-Loading goes through `load_model`: skops lists the types in the file, and every one must be in an
-allow-list (scikit-learn, numpy, scipy and the estimator's own package) or the file is refused.
+Saving and loading go through `mlcode.steps.model_io`: the file is byte-reproducible, and loading
+trusts exact classes (never packages) and refuses anything else before skops builds an object.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlcode.layout import model_paths
 from mlcode.steps.common import ModelParams, atomic_dir, fail, load_params, sha256_file
+from mlcode.steps.model_io import save_model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,33 +27,6 @@ STEP = "train"
 CARD_VERSION = 1
 MODEL_FILE = "model.skops"
 CARD_FILE = "card.json"
-
-# Packages whose types a model file may contain; the estimator's own top-level package is added.
-TRUSTED_PACKAGES = ("sklearn", "numpy", "scipy")
-# Never trusted, even when an estimator path claims to live there.
-_NEVER_TRUSTED = frozenset(
-    {
-        "builtins",
-        "os",
-        "posix",
-        "nt",
-        "sys",
-        "subprocess",
-        "shutil",
-        "importlib",
-        "runpy",
-        "pickle",
-        "marshal",
-        "ctypes",
-        "socket",
-        "code",
-        "codeop",
-        "pty",
-        "io",
-        "functools",
-        "operator",
-    }
-)
 
 
 def run(root: Path, model: str) -> None:
@@ -250,51 +224,6 @@ def model_card(
 def _plain(value: Any) -> Any:
     """A numpy scalar as the matching Python value (for JSON)."""
     return value.item() if hasattr(value, "item") else value
-
-
-def save_model(pipeline: Any, path: Path) -> None:
-    """Write the fitted pipeline with skops (never pickle)."""
-    import skops.io as sio
-
-    sio.dump(pipeline, path)
-
-
-def allowed_type(name: str, estimator: str | None) -> bool:
-    """True when a type named in a model file may be loaded."""
-    packages = set(TRUSTED_PACKAGES)
-    if estimator:
-        top = estimator.split(".", 1)[0]
-        if top not in _NEVER_TRUSTED:
-            packages.add(top)
-    top = name.split(".", 1)[0]
-    return top in packages and top not in _NEVER_TRUSTED
-
-
-def load_model(path: Path, estimator: str | None, *, model: str, step: str) -> Any:
-    """Load a skops file whose every type is allowed; refuse any other file with a clear error."""
-    import skops.io as sio
-
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:
-        raise fail(
-            step, model, f"cannot read model file {path}: {type(exc).__name__}: {exc}"
-        ) from None
-    refused = sorted(t for t in untrusted if not allowed_type(t, estimator))
-    if refused:
-        raise fail(
-            step,
-            model,
-            f"refusing to load {path}: it contains types outside the allow-list "
-            f"(scikit-learn, numpy, scipy and the estimator's package): {', '.join(refused)}",
-            hint="Only load model files you trust; retrain the model with `mlcode run`.",
-        )
-    try:
-        return sio.load(path, trusted=list(untrusted))
-    except Exception as exc:
-        raise fail(
-            step, model, f"cannot load model file {path}: {type(exc).__name__}: {exc}"
-        ) from None
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m mlcode.steps.train MODEL`

@@ -1,4 +1,6 @@
-"""The built wheel works on its own: shipped stacks inside, init + validate from a fresh venv."""
+"""The built wheel works on its own: the distribution `mlcode-git` with the `mlcode` command, shipped
+stacks inside, installed the way generated CI installs a committed wheel, init + validate from a
+fresh venv."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
+from mlcode.spec import install
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,7 +33,8 @@ def test_wheel_installs_and_runs_in_fresh_venv(tmp_path: Path) -> None:
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)],
         REPO,
     )
-    [wheel] = list(dist.glob("mlcode-*.whl"))
+    [wheel] = list(dist.glob("*.whl"))
+    assert wheel.name.startswith("mlcode_git-"), wheel.name  # not the unrelated `mlcode`
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = sorted(p.name for p in (REPO / "stacks").glob("*.yaml"))
     assert "local.yaml" in shipped
@@ -49,6 +54,11 @@ def test_wheel_installs_and_runs_in_fresh_venv(tmp_path: Path) -> None:
     )
     # Dependencies come from this interpreter's site-packages: no download needed.
     (purelib / "deps-from-test-env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # Exactly the argument a workflow with `ci.install: dist/<wheel>` passes to pip, from the
+    # repository root (the extra is the remote's; --no-deps: this test has no index).
+    source = install.parse(f"dist/{wheel.name}")
+    argument = install.requirement(source, "s3")
+    assert argument == f"./dist/{wheel.name}[s3]"
     _run(
         [
             sys.executable,
@@ -59,7 +69,7 @@ def test_wheel_installs_and_runs_in_fresh_venv(tmp_path: Path) -> None:
             "install",
             "--no-deps",
             "--no-index",
-            str(wheel),
+            argument,
         ],
         tmp_path,
     )
@@ -69,6 +79,17 @@ def test_wheel_installs_and_runs_in_fresh_venv(tmp_path: Path) -> None:
     where = _run([str(new_python), "-c", "import mlcode; print(mlcode.__file__)"], tmp_path, env)
     assert Path(where.strip()).resolve().is_relative_to(venv.resolve())
     assert not Path(where.strip()).resolve().is_relative_to(REPO)
+    meta = _run(
+        [
+            str(new_python),
+            "-c",
+            "from importlib.metadata import distribution as d; m = d('mlcode-git'); "
+            "print(m.metadata['Name'], [e.value for e in m.entry_points if e.name == 'mlcode'])",
+        ],
+        tmp_path,
+        env,
+    )
+    assert meta.strip() == "mlcode-git ['mlcode.cli:main']"
 
     project = tmp_path / "project"
     project.mkdir()

@@ -4,7 +4,9 @@ fresh venv."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -108,3 +110,46 @@ def test_wheel_installs_and_runs_in_fresh_venv(tmp_path: Path) -> None:
         env,
     )
     assert "_data/stacks/local.yaml" in stacks
+
+
+@pytest.mark.slow
+def test_git_commit_requirement_names_the_repository_root(tmp_path: Path) -> None:
+    """The requirement a workflow with `ci.install: git+...@<sha>` installs is one pip accepts, and
+    the distribution at the repository's root is the one it names (else pip refuses the install)."""
+    repo = tmp_path / "mlcode-repo"
+    for part in ("pyproject.toml", "README.md", "mlcode", "stacks", "templates"):
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(src, repo / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            repo.mkdir(exist_ok=True)
+            shutil.copy2(src, repo / part)
+    _run(["git", "init", "-q", "-b", "main"], repo)
+    _run(["git", "add", "-A"], repo)
+    _run(["git", "commit", "-q", "-m", "snapshot"], repo)
+    sha = _run(["git", "rev-parse", "HEAD"], repo).strip()
+    source = install.Source(kind="git", dist=install.GIT_DIST, url=f"git+file://{repo}@{sha}")
+    argument = install.requirement(source, "s3")
+    assert argument == f"{install.GIT_DIST}[s3] @ git+file://{repo}@{sha}"
+    report = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--ignore-installed",
+            "--report",
+            "-",
+            argument,
+        ],
+        tmp_path,
+    )
+    [item] = json.loads(report)["install"]
+    assert item["metadata"]["name"] == install.GIT_DIST
+    assert item["download_info"]["vcs_info"]["commit_id"] == sha
+    assert item["requested_extras"] == ["s3"]

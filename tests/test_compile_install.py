@@ -1,7 +1,8 @@
 """CI installs the real mlcode: the distribution `mlcode-git`, pinned, from a source the user controls.
 
 The project named plain `mlcode` on the package index is unrelated; no install line in the
-templates, scripts or generated workflows may name it. `ci.install` (ml.yaml) or `ci_install` (the
+templates, scripts or generated workflows may name it. `mlcode-git` depends on the repository's
+root, `mlcode-git-core`, with its `ml` extra; every install of the core in CI carries that extra. `ci.install` (ml.yaml) or `ci_install` (the
 stack) choose the source: an exact pin, a git URL at a full commit SHA, or a wheel committed in the
 repository; everything else is refused by `mlcode validate` with file:line:column.
 """
@@ -34,6 +35,7 @@ from tests.conftest import run
 REPO = Path(__file__).resolve().parent.parent
 SHA = "0123456789abcdef0123456789abcdef01234567"
 DIST = "mlcode-git"
+CORE = "mlcode-git-core"
 
 SPEC = """\
 version: 1
@@ -59,30 +61,32 @@ ACCEPTED = [
     ("mlcode-git==2.0.0rc1", "local", "mlcode-git==2.0.0rc1"),
     ("MLCode_Git[ssh]==0.1.0.post1", "s3", "mlcode-git[s3,ssh]==0.1.0.post1"),
     ("mlcode-git[s3] == 0.1.0", "s3", "mlcode-git[s3]==0.1.0"),
+    ("mlcode-git-core==0.1.0", "s3", "mlcode-git-core[ml,s3]==0.1.0"),
+    ("mlcode_git_core[ml]==0.1.0", "local", "mlcode-git-core[ml]==0.1.0"),
     (
         f"git+https://github.com/org/mlcode@{SHA}",
         "s3",
-        f"mlcode-git[s3] @ git+https://github.com/org/mlcode@{SHA}",
+        f"mlcode-git-core[ml,s3] @ git+https://github.com/org/mlcode@{SHA}",
     ),
     (
         f"git+https://git.example.com:8443/team/tools/mlcode.git@{SHA.upper()}#egg=mlcode-git",
         "ssh",
-        f"mlcode-git[ssh] @ git+https://git.example.com:8443/team/tools/mlcode.git@{SHA}",
+        f"mlcode-git-core[ml,ssh] @ git+https://git.example.com:8443/team/tools/mlcode.git@{SHA}",
     ),
     (
-        f"git+ssh://git@github.com/org/mlcode.git@{SHA}",
+        f"git+ssh://git@github.com/org/mlcode.git@{SHA}#egg=mlcode-git-core",
         "local",
-        f"mlcode-git @ git+ssh://git@github.com/org/mlcode.git@{SHA}",
+        f"mlcode-git-core[ml] @ git+ssh://git@github.com/org/mlcode.git@{SHA}",
     ),
     (
         f"mlcode-git[ssh] @ git+https://github.com/org/mlcode@{SHA}",
         "gs",
-        f"mlcode-git[gs,ssh] @ git+https://github.com/org/mlcode@{SHA}",
+        f"mlcode-git-core[gs,ml,ssh] @ git+https://github.com/org/mlcode@{SHA}",
     ),
     (
-        "dist/mlcode_git-0.1.0-py3-none-any.whl",
+        "dist/mlcode_git_core-0.1.0-py3-none-any.whl",
         "s3",
-        "./dist/mlcode_git-0.1.0-py3-none-any.whl[s3]",
+        "./dist/mlcode_git_core-0.1.0-py3-none-any.whl[ml,s3]",
     ),
     (
         "./vendor/wheels/mlcode_git-0.2.0.dev3-1-py3-none-any.whl",
@@ -213,7 +217,15 @@ def _bare_installs(text: str) -> list[str]:
 
 def _shipped_texts() -> dict[str, str]:
     paths = [REPO / "pyproject.toml", REPO / ".pre-commit-hooks.yaml", REPO / ".ci" / "run"]
-    for folder in ("templates", "scripts", "stacks", "mlcode", "benchmarks", "tests/golden"):
+    for folder in (
+        "templates",
+        "scripts",
+        "stacks",
+        "mlcode",
+        "benchmarks",
+        "packages",
+        "tests/golden",
+    ):
         paths += [p for p in sorted((REPO / folder).rglob("*")) if p.is_file()]
     texts = {}
     for path in paths:
@@ -250,17 +262,20 @@ def test_no_shipped_file_installs_the_bare_project() -> None:
     assert offenders == []
 
 
-def test_the_distribution_is_mlcode_git_with_the_mlcode_command() -> None:
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert project["name"] == DIST == install.DIST
-    assert project["scripts"] == {"mlcode": "mlcode.cli:main"}
+def test_the_distributions_are_ours_with_the_mlcode_command() -> None:
+    core = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert core["name"] == CORE == install.CORE_DIST == install.GIT_DIST
+    assert core["scripts"] == {"mlcode": "mlcode.cli:main"}
+    meta = tomllib.loads((REPO / "packages" / DIST / "pyproject.toml").read_text())["project"]
+    assert meta["name"] == DIST == install.DIST
     for extra in sorted(set(install.REMOTE_EXTRAS.values()) | install.EXTRAS):
-        assert extra in project["optional-dependencies"], extra
+        assert extra in core["optional-dependencies"], extra
+        assert extra == "ml" or extra in meta["optional-dependencies"], extra
 
 
 @pytest.mark.parametrize("stack_name", _ci_stacks())
 @pytest.mark.parametrize("value", [None, *(a for a, _, _ in ACCEPTED)])
-def test_generated_ci_installs_only_mlcode_git(stack_name: str, value: str | None) -> None:
+def test_generated_ci_installs_only_our_distributions(stack_name: str, value: str | None) -> None:
     remote = _stack(stack_name).remote.type
     for path, text in _render(stack_name, value).items():
         assert not _bare_installs(text), path
@@ -268,12 +283,20 @@ def test_generated_ci_installs_only_mlcode_git(stack_name: str, value: str | Non
         assert requirements, f"{path} installs nothing"
         for req in requirements:
             if req.startswith("./"):
-                wheel = req.split("/")[-1].split("[")[0]
-                assert install.normalize(wheel.split("-")[0]) == DIST
+                wheel, _, extras = req.split("/")[-1].partition("[")
+                name, extra_set = (
+                    install.normalize(wheel.split("-")[0]),
+                    set(extras[:-1].split(",")),
+                )
+                assert name in (DIST, CORE)
+            else:
+                parsed = Requirement(req)
+                name, extra_set = install.normalize(parsed.name), parsed.extras
+            assert name in (DIST, CORE)
+            assert name == DIST or "ml" in extra_set  # the core alone lacks DVC and scikit-learn
+            assert install.REMOTE_EXTRAS.get(remote, "") in {*extra_set, ""}
+            if req.startswith("./"):
                 continue
-            parsed = Requirement(req)
-            assert install.normalize(parsed.name) == DIST
-            assert install.REMOTE_EXTRAS.get(remote, "") in {*parsed.extras, ""}
             if parsed.url is None:
                 [spec] = parsed.specifier
                 assert spec.operator == "=="
@@ -373,8 +396,8 @@ def test_validate_accepts(tmp_path: Path, capsys: pytest.CaptureFixture[str], va
 
 def test_ml_yaml_wins_over_the_stack() -> None:
     stack = _stack("github-s3").model_copy(update={"ci_install": "mlcode-git==9.9.9"})
-    wheel = "dist/mlcode_git-0.1.0-py3-none-any.whl"
-    for value, expected in ((None, "mlcode-git[s3]==9.9.9"), (wheel, f"./{wheel}[s3]")):
+    wheel = "dist/mlcode_git_core-0.1.0-py3-none-any.whl"
+    for value, expected in ((None, "mlcode-git[s3]==9.9.9"), (wheel, f"./{wheel}[ml,s3]")):
         line = f"  install: {value}\n" if value else ""
         spec = parse_spec(parse(SPEC.format(stack="github-s3", install=line), "ml.yaml"))
         for text in github.render(spec, stack).values():

@@ -1,14 +1,19 @@
 """Where CI installs mlcode from: `ci.install` in ml.yaml (or `ci_install` in the stack).
 
 mlcode is published as the distribution `mlcode-git` (the command is `mlcode`); the project named
-plain `mlcode` on the package index is unrelated, so no install line may name it. A generated
-workflow installs mlcode from one of three pinned sources, each parsed and checked here (pure):
+plain `mlcode` on the package index is unrelated, so no install line may name it. `mlcode-git`
+holds no code: it depends on `mlcode-git-core[ml]` (the repository's root, light without its `ml`
+extra, which is what the pre-commit hook installs). A generated workflow installs mlcode from one
+of three pinned sources, each parsed and checked here (pure):
 
 - the package index, by an exact pin: `mlcode-git==0.1.0`, `mlcode-git[s3]==0.1.0`;
 - a git repository at a full commit SHA: `git+https://host/org/repo@<40 hex>` (also
   `git+ssh://git@host/...`, an `#egg=mlcode-git` fragment, or `mlcode-git[s3] @ git+...`);
-- a wheel committed in the repository: `dist/mlcode_git-0.1.0-py3-none-any.whl` (relative, no
-  `..`).
+- a wheel committed in the repository: `dist/mlcode_git_core-0.1.0-py3-none-any.whl` (relative,
+  no `..`; `python -m build` at the repository's root makes it).
+
+A git URL installs the repository's root, so its requirement names `mlcode-git-core` (whether the
+value says `mlcode-git` or `mlcode-git-core`), and every install of the core adds its `ml` extra.
 
 Anything else (an unpinned or ranged name, a branch or tag, pip options such as another index, a
 plain download URL, shell metacharacters, a distribution that is not mlcode) is refused with a
@@ -24,12 +29,14 @@ from typing import Literal
 
 # The distribution users install (`pip install mlcode-git`); the command it provides is `mlcode`.
 DIST = "mlcode-git"
+# The repository's root distribution: the code, with light dependencies unless `[ml]`.
+CORE_DIST = "mlcode-git-core"
 # Our distributions → the extras every CI install of it needs on top of the remote's.
-OUR_DISTS: dict[str, tuple[str, ...]] = {DIST: ()}
+OUR_DISTS: dict[str, tuple[str, ...]] = {DIST: (), CORE_DIST: ("ml",)}
 # The distribution a git URL of mlcode's repository installs (its root pyproject).
-GIT_DIST = DIST
+GIT_DIST = CORE_DIST
 # Extras the distributions offer (a typo would silently install nothing).
-EXTRAS = frozenset({"s3", "ssh", "gs", "azure", "webdav", "hdfs"})
+EXTRAS = frozenset({"ml", "s3", "ssh", "gs", "azure", "webdav", "hdfs"})
 # DVC remote type → the extra that installs its DVC plugin (http/https are built into DVC).
 REMOTE_EXTRAS = {
     "s3": "s3",
@@ -80,7 +87,7 @@ Kind = Literal["index", "git", "wheel"]
 _FORMS = (
     f"an exact pin such as '{DIST}==0.1.0', a git URL at a full commit SHA such as "
     "'git+https://github.com/org/mlcode@<40-hex commit>', or the path of a wheel committed in the "
-    "repository such as 'dist/mlcode_git-0.1.0-py3-none-any.whl'"
+    "repository such as 'dist/mlcode_git_core-0.1.0-py3-none-any.whl'"
 )
 
 
@@ -228,12 +235,9 @@ def _git(url: str, name: str | None, extras: str | None, text: str) -> Source:
             f"{_show(text)} installs {rev!r}, a branch, tag or short SHA that can move or be "
             "ambiguous; use the full 40-character commit SHA"
         )
-    egg = match["egg"]
-    for given in (name, egg):
-        if given is not None and _ours(given, text) != GIT_DIST:
-            raise ValueError(
-                f"{_show(text)}: the root of mlcode's repository is the distribution {GIT_DIST!r}"
-            )
+    for given in (name, match["egg"]):
+        if given is not None:
+            _ours(given, text)  # either name of ours means the repository's root, GIT_DIST
     clean = url.split("#", 1)[0]
     clean = clean[: -len(rev)] + rev.lower()
     return Source(kind="git", dist=GIT_DIST, extras=_extras(extras, text), url=clean)
@@ -265,6 +269,8 @@ def extras_for(source: Source, remote_type: str) -> tuple[str, ...]:
     extra = REMOTE_EXTRAS.get(remote_type)
     if extra is not None:
         wanted.add(extra)
+    if source.dist == DIST:
+        wanted.discard("ml")  # always part of mlcode-git; it offers no such extra
     return tuple(sorted(wanted))
 
 

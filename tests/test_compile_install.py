@@ -271,6 +271,16 @@ def test_the_distributions_are_ours_with_the_mlcode_command() -> None:
     for extra in sorted(set(install.REMOTE_EXTRAS.values()) | install.EXTRAS):
         assert extra in core["optional-dependencies"], extra
         assert extra == "ml" or extra in meta["optional-dependencies"], extra
+    # mlcode-git is released with the core at the same version and pins exactly that core.
+    assert meta["version"] == __version__
+    pins = [
+        *meta["dependencies"],
+        *(r for rs in meta["optional-dependencies"].values() for r in rs),
+    ]
+    for pin in pins:
+        req = Requirement(pin)
+        assert (req.name, str(req.specifier)) == (CORE, f"=={__version__}"), pin
+        assert "ml" in req.extras, pin
 
 
 @pytest.mark.parametrize("stack_name", _ci_stacks())

@@ -113,7 +113,7 @@ ci:
 FROM_GIT = (
     BASE + '  install: "mlcode-git[ssh] @ git+https://github.com/org/mlcode.git@' + "a" * 40 + '"\n'
 )
-FROM_WHEEL = QUIET + "  install: ./dist/mlcode_git-0.1.0-py3-none-any.whl\n"
+FROM_WHEEL = QUIET + "  install: ./dist/mlcode_git_core-0.1.0-py3-none-any.whl\n"
 
 CORPUS = {
     "base": BASE,

@@ -71,8 +71,10 @@ _WHEEL_NAME = re.compile(
     r"(?P<name>[A-Za-z0-9_.]+)-(?P<version>[A-Za-z0-9_.!+]+)(?:-[0-9][A-Za-z0-9_]*)?"
     r"-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+-[A-Za-z0-9_.]+\.whl"
 )
-# Characters a value may hold at all (no quote, '$', '`', ';', '|', '&', '?', '(', ')',
-# '%', '{', '}', '\\', newline, ...): nothing a shell, YAML or a CI dialect could read.
+# Characters a value may hold at all: no quote, '$', '`', ';', '|', '&', '?', '(', ')', '%',
+# '{', '}', '\\', newline, ... (what a shell, YAML or a CI dialect would read). '<', '>', '!',
+# '*' and spaces pass this first gate only so that a range or wildcard gets its own message: no
+# accepted form holds them (the forms' patterns below are the real gate).
 _SAFE = re.compile(r"[A-Za-z0-9._~/:@+=#\[\], !<>*-]*")
 _MAX = 500
 

@@ -10,7 +10,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e "$SRC"
+"$VENV/bin/python" -m pip install -q -e "${SRC}[ml]"  # mlcode-git-core with DVC and scikit-learn
 export PATH="$VENV/bin:$PATH"
 
 WORK="${1:-$(mktemp -d)}"

@@ -221,7 +221,7 @@ def test_install_pins_this_mlcode_version() -> None:
     for stack_name, extra in (("github-s3", "s3"), ("github-ssh", "ssh")):
         for wf in workflows(SPEC, stack_name).values():
             install = next(s for s in all_steps(wf) if "pip install" in s.get("run", ""))
-            assert install["env"]["MLCODE_REQUIREMENT"] == f"mlcode[{extra}]=={__version__}"
+            assert install["env"]["MLCODE_REQUIREMENT"] == f"mlcode-git[{extra}]=={__version__}"
 
 
 def test_matrix_over_models_when_several() -> None:

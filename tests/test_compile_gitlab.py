@@ -139,7 +139,7 @@ def test_matrix_and_commands() -> None:
     assert 'mlcode promote "$MODEL"' in script
     setup = "\n".join(data[".mlcode-setup"]["before_script"])
     assert "dvc pull --run-cache --allow-missing" in setup
-    assert data["variables"]["MLCODE_REQUIREMENT"] == f"mlcode[s3]=={__version__}"
+    assert data["variables"]["MLCODE_REQUIREMENT"] == f"mlcode-git[s3]=={__version__}"
     check = "\n".join(data["mlcode-check"]["script"])
     for command in ("mlcode validate", "mlcode check", "mlcode run", "mlcode gates"):
         assert command in check

@@ -211,3 +211,14 @@ def test_user_stage_foreach_ok() -> None:
 def test_ci_patterns(field: str, value: str) -> None:
     with pytest.raises(ValidationError):
         MlSpec.model_validate(_spec(ci={field: value}))
+
+
+def test_ci_install_defaults_to_none_and_is_checked() -> None:
+    assert MlSpec.model_validate(_spec()).ci.install is None
+    pinned = MlSpec.model_validate(_spec(ci={"install": "mlcode-git==0.1.0"}))
+    assert pinned.ci.install == "mlcode-git==0.1.0"
+    with pytest.raises(ValidationError) as info:
+        MlSpec.model_validate(_spec(ci={"install": "mlcode==0.1.0"}))
+    [error] = info.value.errors()
+    assert error["loc"][:2] == ("ci", "install")
+    assert "unrelated project" in error["msg"]

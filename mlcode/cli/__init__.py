@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from mlcode import __version__
+from mlcode.cli import needs
 from mlcode.cli.boundary import Settings, run_guarded
 
 # name → (module:attribute, one-line help). Help is here so `--help` imports no command module.
@@ -44,7 +45,7 @@ class LazyGroup(click.Group):
         command = getattr(module, attr)
         if not isinstance(command, click.Command):  # pragma: no cover - programming error
             raise TypeError(f"{target} is not a click command")
-        return command
+        return needs.guarded(cmd_name, command)  # the light install names what it lacks
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]

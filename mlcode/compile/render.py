@@ -39,7 +39,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from mlcode import __version__
 from mlcode.errors import UserError
 from mlcode.resources import data_dir
-from mlcode.spec import names
+from mlcode.spec import install, names
 from mlcode.spec.model import MlSpec
 from mlcode.spec.stack import Stack
 
@@ -246,7 +246,6 @@ NATIVE_ENV = {
     ("s3", "secret_access_key"): "AWS_SECRET_ACCESS_KEY",
     ("s3", "session_token"): "AWS_SESSION_TOKEN",
 }
-PIP_EXTRAS = {"s3": "s3", "ssh": "ssh"}
 _OPTION = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,199}")
 
@@ -315,10 +314,12 @@ class CiProject:
         return self.forge != "none" and any(m.mode == "pr" for m in self.models)
 
 
-def requirement(stack: Stack) -> str:
-    """The pip requirement that installs this very version of mlcode with the remote's extra."""
-    extra = PIP_EXTRAS.get(stack.remote.type)
-    return f"mlcode[{extra}]=={__version__}" if extra else f"mlcode=={__version__}"
+def requirement(spec: MlSpec, stack: Stack) -> str:
+    """The pip argument CI installs mlcode with: `ci.install` of ml.yaml, else the stack's, else
+    the distribution pinned to this very version; always with the extra the remote needs."""
+    chosen = spec.ci.install or stack.ci_install
+    source = install.parse(chosen) if chosen else install.default(__version__)
+    return install.requirement(source, stack.remote.type)
 
 
 def resolve(spec: MlSpec, stack: Stack) -> CiProject:
@@ -356,7 +357,7 @@ def resolve(spec: MlSpec, stack: Stack) -> CiProject:
         project=spec.project,
         python=spec.ci.python,
         runner=spec.ci.runner or stack.runner.label,
-        requirement=requirement(stack),
+        requirement=requirement(spec, stack),
         remote=stack.remote.name,
         credentials=tuple(creds),
         models=tuple(models),

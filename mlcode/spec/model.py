@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from mlcode.spec import install as _install
 from mlcode.spec import names
 
 
@@ -84,6 +85,25 @@ def rel_path(value: str) -> str:
     if ".." in p.parts:
         raise ValueError(f"path {value!r} leaves the repository ('..'); keep data inside it")
     return value
+
+
+def _install_source(value: str) -> str:
+    _install.parse(value)  # ValueError with the reason when it is not an accepted source
+    return value
+
+
+INSTALL_DESCRIPTION = (
+    "Where CI installs mlcode from (default: the distribution mlcode-git pinned to the version "
+    "that generated the workflows). One of: an exact pin such as 'mlcode-git==0.1.0'; a git URL "
+    "at a full 40-character commit SHA such as 'git+https://github.com/org/mlcode@<sha>'; the "
+    "relative path of a wheel committed in the repository. CI adds the extra the stack's DVC "
+    "remote needs."
+)
+InstallSource = Annotated[
+    str,
+    AfterValidator(_install_source),
+    Field(json_schema_extra={"pattern": _install.SCHEMA_PATTERN}),
+]
 
 
 ModelName = Annotated[str, AfterValidator(_model_name)]
@@ -344,6 +364,7 @@ class CI(Strict):
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
         description="Runner label (overrides the stack's).",
     )
+    install: InstallSource | None = Field(default=None, description=INSTALL_DESCRIPTION)
 
 
 class MlSpec(Strict):

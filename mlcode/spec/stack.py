@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from mlcode.spec.model import EnvVar, Name, Strict
+from mlcode.spec.model import INSTALL_DESCRIPTION, EnvVar, InstallSource, Name, Strict
 
 # Option keys that carry secrets: never allowed as plain values in a stack.
 SECRET_OPTION_KEYS = frozenset(
@@ -109,3 +109,6 @@ class Stack(Strict):
         description="Git remote name.",
     )
     runner: Runner = Field(default_factory=Runner)
+    ci_install: InstallSource | None = Field(
+        default=None, description=INSTALL_DESCRIPTION + " ml.yaml's `ci.install` wins."
+    )

@@ -104,10 +104,24 @@ QUIET = """\
 version: 1
 project: quiet
 stack: STACK
-ci: {retrain_on_data_change: false, pull_request_checks: false}
+ci:
+  retrain_on_data_change: false
+  pull_request_checks: false
 """
 
-CORPUS = {"base": BASE, "adversarial": ADVERSARIAL, "quiet": QUIET}
+# `ci.install`: mlcode from a git commit or from a wheel committed in the repository.
+FROM_GIT = (
+    BASE + '  install: "mlcode-git[ssh] @ git+https://github.com/org/mlcode.git@' + "a" * 40 + '"\n'
+)
+FROM_WHEEL = QUIET + "  install: ./dist/mlcode_git_core-0.1.0-py3-none-any.whl\n"
+
+CORPUS = {
+    "base": BASE,
+    "adversarial": ADVERSARIAL,
+    "quiet": QUIET,
+    "git": FROM_GIT,
+    "wheel": FROM_WHEEL,
+}
 
 
 def _stack(name: str) -> Stack:

@@ -217,6 +217,7 @@ def _bare_installs(text: str) -> list[str]:
 
 def _shipped_texts() -> dict[str, str]:
     paths = [REPO / "pyproject.toml", REPO / ".pre-commit-hooks.yaml", REPO / ".ci" / "run"]
+    paths.append(REPO / "README.md")
     for folder in (
         "templates",
         "scripts",

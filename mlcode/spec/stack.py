@@ -6,11 +6,17 @@ Credentials are environment variable names only; a value that looks like a secre
 
 from __future__ import annotations
 
-from typing import Literal
+import difflib
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import InitErrorDetails, ValidationError
 
-from mlcode.spec.model import EnvVar, Name, Strict
+from mlcode.spec import names
+from mlcode.spec.dvc_options import REMOTE_OPTIONS
+from mlcode.spec.model import Name, Strict
+from mlcode.spec.urls import credential_in_url
 
 # Option keys that carry secrets: never allowed as plain values in a stack.
 SECRET_OPTION_KEYS = frozenset(
@@ -27,8 +33,141 @@ SECRET_OPTION_KEYS = frozenset(
         "connection_string",
         "client_secret",
         "credentialpath",
+        "sse_customer_key",
     }
 )
+_GITHUB_TOKEN = "GITHUB_TOKEN"  # noqa: S105 - a variable name, not a secret
+# Remote types whose URL may name a login user (`ssh://dvc@host/path`): a name, not a secret.
+USER_IN_URL_OK = frozenset({"ssh", "hdfs"})
+
+# Variables a credential or token must not be named after: setting them to a secret changes what
+# programs in the CI job do (PATH, LD_PRELOAD, PIP_INDEX_URL, GIT_SSH_COMMAND...), or the CI system
+# or mlcode's own workflow steps already use them.
+RESERVED_ENV = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "SHELL",
+        "USER",
+        "IFS",
+        "ENV",
+        "BASH_ENV",
+        "CDPATH",
+        "PS4",
+        "PROMPT_COMMAND",
+        "TMPDIR",
+        "SSH_ASKPASS",
+        "SSH_AUTH_SOCK",
+        "NODE_OPTIONS",
+        "PERL5OPT",
+        "PERL5LIB",
+        "RUBYOPT",
+        "JAVA_TOOL_OPTIONS",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "REQUESTS_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "CURL_CA_BUNDLE",
+        "GITLAB_CI",
+        "GITLAB_FEATURES",
+        # names the generated workflow steps set themselves
+        "DVC_REMOTE",
+        "OPTION",
+        "SECRET_FILE",
+        "SECRET_VALUE",
+        "MODEL",
+        "MODELS",
+        "BASE_REF",
+        "DEFAULT_BASE",
+        "BRANCH",
+        "GH_REPO",
+        "PROMOTION_BRANCH",
+        "PR_NUMBER",
+        "REPORT",
+        "KNOWN_HOSTS",
+    }
+)
+RESERVED_ENV_PREFIXES = (
+    "LD_",
+    "DYLD_",
+    "PYTHON",
+    "PIP_",
+    "GIT_",
+    "BASH_FUNC_",
+    "RUNNER_",
+    "ACTIONS_",
+    "CI_",
+    "GITLAB_USER_",
+    "MLCODE_",
+)
+
+
+def _env_name(value: str) -> str:
+    """A variable name a CI job can hold a secret in: well formed and not reserved."""
+    if not names.ENV_VAR.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an environment variable name (expected e.g. AWS_ACCESS_KEY_ID: "
+            "uppercase letters, digits and '_'); credentials are given by variable name only"
+        )
+    if value in RESERVED_ENV or value.startswith(RESERVED_ENV_PREFIXES):
+        raise ValueError(
+            f"{value!r} is a reserved environment variable (the shell, Python, pip, git, the CI "
+            "system or mlcode's own workflow steps use it); setting it to a secret would change "
+            "what the CI job runs: choose another name"
+        )
+    return value
+
+
+EnvVar = Annotated[str, AfterValidator(_env_name)]
+
+# A container image reference: [registry[:port]/]path[:tag][@sha256:digest]. Nothing a shell or
+# GitLab would interpret ($, spaces, quotes, ;) can match.
+_HOST = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REF = re.compile(
+    rf"(?:{_HOST}(?::[0-9]{{1,5}})?/)?{_COMPONENT}(?:/{_COMPONENT})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+)
+
+
+def _image(value: str | None) -> str | None:
+    if value is not None and (len(value) > 255 or not IMAGE_REF.fullmatch(value)):
+        raise ValueError(
+            f"{value!r} is not a container image reference (expected e.g. python:3.11-slim or "
+            "registry.example.com/team/image:tag@sha256:<digest>; no shell syntax)"
+        )
+    return value
+
+
+def _located(title: str, errors: list[tuple[tuple[str | int, ...], Any, str]]) -> ValidationError:
+    """A ValidationError whose errors sit at `loc` below the field being validated."""
+    return ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(
+                type="value_error", loc=loc, input=value, ctx={"error": ValueError(msg)}
+            )
+            for loc, value, msg in errors
+        ],
+    )
+
+
+def _option_problem(remote_type: str, key: str) -> str | None:
+    """Why `key` is not a DVC option of `remote_type` (None when it is)."""
+    known = REMOTE_OPTIONS.get(remote_type)
+    if known is None or key in known:
+        return None
+    close = difflib.get_close_matches(key, sorted(known - {"url"}), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return (
+        f"{key!r} is not an option of DVC {remote_type!r} remotes{hint} "
+        f"(DVC would refuse it; known: {', '.join(sorted(known - {'url'}))})"
+    )
+
+
 REMOTE_TYPES = ("local", "s3", "ssh", "gs", "azure", "http", "https", "webdav", "webdavs", "hdfs")
 
 
@@ -50,23 +189,69 @@ class Remote(Strict):
         description="DVC option → environment variable holding its value (never the value).",
     )
 
+    @field_validator("url")
+    @classmethod
+    def _url_has_no_credentials(cls, value: str, info: ValidationInfo) -> str:
+        reason = credential_in_url(value, user_ok=info.data.get("type") in USER_IN_URL_OK)
+        if reason:
+            raise ValueError(f"the url {reason}")
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _known_options_no_secrets(
+        cls, value: dict[str, str | int | bool], info: ValidationInfo
+    ) -> dict[str, str | int | bool]:
+        remote_type = info.data.get("type")
+        errors: list[tuple[tuple[str | int, ...], Any, str]] = []
+        for key, option in value.items():
+            if key.lower() in SECRET_OPTION_KEYS:
+                errors.append(
+                    (
+                        (key, "[key]"),
+                        key,
+                        f"option {key!r} is a credential: list it under `credentials` with the "
+                        "name of the environment variable that holds it, never its value",
+                    )
+                )
+                continue
+            if key == "url":
+                errors.append(((key, "[key]"), key, "the url is set by `remote.url`, not here"))
+                continue
+            unknown = _option_problem(str(remote_type), key) if remote_type else None
+            if unknown:
+                errors.append(((key, "[key]"), key, unknown))
+                continue
+            reason = credential_in_url(option) if isinstance(option, str) else None
+            if reason:
+                errors.append(((key,), None, f"the value of {key!r} {reason}"))
+        if errors:
+            raise _located("Remote", errors)
+        return value
+
+    @field_validator("credentials")
+    @classmethod
+    def _credentials_are_options(
+        cls, value: dict[str, str], info: ValidationInfo
+    ) -> dict[str, str]:
+        remote_type = info.data.get("type")
+        errors: list[tuple[tuple[str | int, ...], Any, str]] = []
+        for key in value:
+            unknown = _option_problem(str(remote_type), key) if remote_type else None
+            if key == "url":
+                unknown = "the url is not a credential; set it with `remote.url`"
+            if unknown:
+                errors.append(((key, "[key]"), key, unknown))
+        if errors:
+            raise _located("Remote", errors)
+        return value
+
     @model_validator(mode="after")
     def _no_secrets(self) -> Remote:
-        for key in self.options:
-            if key.lower() in SECRET_OPTION_KEYS:
-                raise ValueError(
-                    f"option {key!r} is a credential: list it under `credentials` with the name "
-                    "of the environment variable that holds it, never its value"
-                )
         scheme = self.url.split("://", 1)[0] if "://" in self.url else "local"
         expected = {"local": "local", "s3": "s3", "ssh": "ssh", "gs": "gs", "azure": "azure"}
         if self.type in expected and scheme != expected[self.type]:
             raise ValueError(f"url {self.url!r} does not match remote type {self.type!r}")
-        if (
-            "@" in self.url.split("://", 1)[-1].split("/", 1)[0]
-            and ":" in self.url.split("://", 1)[-1].split("@", 1)[0]
-        ):
-            raise ValueError("the url embeds a password; use `credentials` instead")
         return self
 
 
@@ -79,6 +264,14 @@ class Forge(Strict):
         default=None, description="Environment variable holding the API token."
     )
 
+    @field_validator("api_url")
+    @classmethod
+    def _api_url_has_no_credentials(cls, value: str | None) -> str | None:
+        reason = credential_in_url(value) if value else None
+        if reason:
+            raise ValueError(f"the api_url {reason}")
+        return value
+
     @model_validator(mode="after")
     def _token(self) -> Forge:
         if self.type != "none" and self.token_env is None:
@@ -90,7 +283,7 @@ class Runner(Strict):
     """Where CI jobs run."""
 
     label: str = Field(default="ubuntu-latest", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-    image: str | None = Field(
+    image: Annotated[str | None, AfterValidator(_image)] = Field(
         default=None, description="Container image (GitLab); default python:<version>-slim."
     )
 
@@ -109,3 +302,43 @@ class Stack(Strict):
         description="Git remote name.",
     )
     runner: Runner = Field(default_factory=Runner)
+
+    @model_validator(mode="after")
+    def _ci_variable_names(self) -> Stack:
+        """Names the CI provider would refuse or that would clash, found before anything renders."""
+        errors: list[tuple[tuple[str | int, ...], Any, str]] = []
+        token = self.forge.token_env
+        if self.ci == "github":
+            for option, var in self.remote.credentials.items():
+                if var.startswith("GITHUB_"):
+                    errors.append(
+                        (
+                            ("remote", "credentials", option),
+                            var,
+                            f"{var!r}: GitHub secret names cannot start with GITHUB_ (the "
+                            "workflow reads the secret of the same name); rename it",
+                        )
+                    )
+            if token is not None and token.startswith("GITHUB_") and token != _GITHUB_TOKEN:
+                errors.append(
+                    (
+                        ("forge", "token_env"),
+                        token,
+                        f"{token!r}: GitHub secret names cannot start with GITHUB_; use "
+                        "GITHUB_TOKEN (the workflow's own token) or another name",
+                    )
+                )
+        if token is not None:
+            for option, var in self.remote.credentials.items():
+                if var == token:
+                    errors.append(
+                        (
+                            ("remote", "credentials", option),
+                            var,
+                            f"{var!r} is also the forge token (`forge.token_env`); one variable "
+                            "cannot hold two secrets",
+                        )
+                    )
+        if errors:
+            raise _located("Stack", errors)
+        return self

@@ -182,6 +182,8 @@ def test_no_expression_inside_run() -> None:
 def test_secrets_only_in_env_and_named_by_the_stack(stack_name: str) -> None:
     s = stack(stack_name)
     names = set(s.remote.credentials.values())
+    if s.remote.known_hosts_env:
+        names.add(s.remote.known_hosts_env)
     files = github.render(spec(SPEC, stack_name), s)
     seen = set()
     for text in files.values():
@@ -194,7 +196,11 @@ def test_secrets_only_in_env_and_named_by_the_stack(stack_name: str) -> None:
                 match = re.fullmatch(r"\$\{\{ secrets\.([A-Z0-9_]+) \}\}", str(value))
                 if match:
                     assert match.group(1) in names
-                    assert var == match.group(1) or var in {"SECRET_FILE", "SECRET_VALUE"}
+                    assert var == match.group(1) or var in {
+                        "SECRET_FILE",
+                        "SECRET_VALUE",
+                        "KNOWN_HOSTS",
+                    }
     assert seen == names
 
 

@@ -284,3 +284,38 @@ def test_unknown_stack_key_did_you_mean() -> None:
     doc["remotes"] = {}
     problems = _problems(doc)
     assert any("did you mean 'remote'?" in t for t in problems)
+
+
+def _github_ssh(**remote: Any) -> dict[str, Any]:
+    doc = yaml.safe_load((REPO / "stacks" / "github-ssh.yaml").read_text())
+    doc["remote"].update(remote)
+    return dict(doc)
+
+
+def test_ssh_remote_on_github_needs_pinned_host_keys() -> None:
+    doc = _github_ssh()
+    del doc["remote"]["known_hosts_env"]
+    [text] = _problems(doc)
+    assert text.startswith("remote.type: an ssh remote used from GitHub Actions needs")
+    assert "known_hosts_env" in text
+    assert Stack.model_validate(_github_ssh()).remote.known_hosts_env == "DVC_SSH_KNOWN_HOSTS"
+
+
+def test_known_hosts_only_for_ssh_remotes() -> None:
+    [text] = _problems(_stack(known_hosts_env="KNOWN"))
+    assert text.startswith("remote.known_hosts_env: only an ssh remote has host keys")
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("ssh://-oProxyCommand=id/srv", "no usable host name"),
+        ("ssh://dvc@host_name.example.com/srv", "no usable host name"),
+        ("ssh://-l@host.example.com/srv", "user name ssh cannot take"),
+        ("ssh://dvc@host.example.com:99999/srv", "port"),
+    ],
+)
+def test_ssh_url_parts_must_be_safe_for_ssh(url: str, fragment: str) -> None:
+    [text] = _problems(_github_ssh(url=url))
+    assert text.startswith("remote.url: the url ")
+    assert fragment in text

@@ -142,6 +142,39 @@ def _image(value: str | None) -> str | None:
     return value
 
 
+_SSH_HOST = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*"
+)
+_SSH_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
+
+
+def ssh_endpoint(url: str) -> tuple[str, int | None, str | None]:
+    """(host, port, user) of an ssh URL; ValueError naming what ssh could not take."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("has a port that is not a number from 0 to 65535") from None
+    host = parts.hostname or ""
+    if not _SSH_HOST.fullmatch(host):
+        raise ValueError("has no usable host name (letters, digits, '.' and '-', or [IPv6])")
+    user = parts.username
+    if user is not None and not _SSH_USER.fullmatch(user):
+        raise ValueError("has a user name ssh cannot take (letters, digits, '.', '_' and '-')")
+    return host, port, user
+
+
+def _ssh_url_problem(url: str) -> str | None:
+    """Why an ssh URL's host, user or port cannot be used (they go into ssh's own config)."""
+    try:
+        ssh_endpoint(url)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def _located(title: str, errors: list[tuple[tuple[str | int, ...], Any, str]]) -> ValidationError:
     """A ValidationError whose errors sit at `loc` below the field being validated."""
     return ValidationError.from_exception_data(
@@ -187,6 +220,11 @@ class Remote(Strict):
     credentials: dict[str, EnvVar] = Field(
         default_factory=dict,
         description="DVC option → environment variable holding its value (never the value).",
+    )
+    known_hosts_env: EnvVar | None = Field(
+        default=None,
+        description="ssh remotes: the CI secret (environment variable) holding the server's "
+        "known_hosts lines. The generated workflow pins them and checks the host key strictly.",
     )
 
     @field_validator("url")
@@ -248,6 +286,15 @@ class Remote(Strict):
 
     @model_validator(mode="after")
     def _no_secrets(self) -> Remote:
+        if self.known_hosts_env is not None and self.type != "ssh":
+            raise _located(
+                "Remote",
+                [(("known_hosts_env",), self.known_hosts_env, "only an ssh remote has host keys")],
+            )
+        if self.type == "ssh" and "://" in self.url:
+            reason = _ssh_url_problem(self.url)
+            if reason:
+                raise _located("Remote", [(("url",), self.url, f"the url {reason}")])
         scheme = self.url.split("://", 1)[0] if "://" in self.url else "local"
         expected = {"local": "local", "s3": "s3", "ssh": "ssh", "gs": "gs", "azure": "azure"}
         if self.type in expected and scheme != expected[self.type]:
@@ -328,6 +375,28 @@ class Stack(Strict):
                         "GITHUB_TOKEN (the workflow's own token) or another name",
                     )
                 )
+        if (
+            self.remote.type == "ssh"
+            and self.ci == "github"
+            and self.remote.known_hosts_env is None
+        ):
+            errors.append(
+                (
+                    ("remote", "type"),
+                    self.remote.type,
+                    "an ssh remote used from GitHub Actions needs `known_hosts_env`: the secret "
+                    "holding the server's known_hosts lines (from `ssh-keyscan HOST`, checked "
+                    "against the server's own key), so CI never trusts an unknown host key",
+                )
+            )
+        if self.remote.known_hosts_env is not None and self.ci == "gitlab":
+            errors.append(
+                (
+                    ("remote", "known_hosts_env"),
+                    self.remote.known_hosts_env,
+                    "host-key pinning is generated for GitHub Actions only so far",
+                )
+            )
         if token is not None:
             for option, var in self.remote.credentials.items():
                 if var == token:

@@ -113,5 +113,5 @@ def test_validate_refuses_a_stack_file_that_is_not_a_regular_file(
 )
 def test_check_does_not_hang_on_a_fifo_ml_yaml(repo: Path) -> None:
     os.mkfifo(repo / "ml.yaml")
-    result = _mlcode(repo, "check", timeout=10)
+    result = _mlcode(repo, "check", timeout=5)
     assert result.returncode != 0

@@ -63,8 +63,8 @@ def credential_in_url(value: str, *, user_ok: bool = False) -> str | None:
             )
         if not user_ok:
             return (
-                "embeds a user name or token before '@'; credentials go under `credentials` as "
-                "environment variable names, never in the URL"
+                "embeds a user name or token before '@'; a login name goes in the `user` option, "
+                "secrets under `credentials` as environment variable names, never in the URL"
             )
     keys = list(dict.fromkeys(secret_query_keys(parts.query) + secret_query_keys(parts.fragment)))
     if keys:

@@ -18,8 +18,9 @@ from mlcode.compile.header import with_header
 from mlcode.compile.render import CiProject, RenderError, Trusted, parse_back, resolve
 from mlcode.errors import UserError
 from mlcode.spec import names
+from mlcode.spec.cinames import ssh_endpoint
 from mlcode.spec.model import MlSpec
-from mlcode.spec.stack import Stack, ssh_endpoint
+from mlcode.spec.stack import Stack
 
 PR_WORKFLOW = ".github/workflows/mlcode-pr.yml"
 RETRAIN_WORKFLOW = ".github/workflows/mlcode-retrain.yml"

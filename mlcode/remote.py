@@ -90,3 +90,47 @@ def remote_change(stack: Stack, project: str, current: RemoteConfig) -> RemoteCh
     if old_url == url and not options and not make_default:
         return None
     return RemoteChange(name, old_url, url, options, make_default)
+
+
+def credential_hint(stack: Stack) -> str | None:
+    """What to run so this machine can reach the remote, as lines that work exactly as printed.
+
+    Options the remote's client reads from the environment by itself (AWS_* for s3) are named;
+    every other credential gets the `dvc remote modify --local` line that stores it in the
+    git-ignored `.dvc/config.local`, reading the value from the variable the stack names.
+    """
+    import shlex
+
+    from mlcode.compile.render import FILE_OPTIONS, NATIVE_ENV
+
+    remote = stack.remote
+    if not remote.credentials:
+        return None
+    native = sorted(
+        var
+        for option, var in remote.credentials.items()
+        if NATIVE_ENV.get((remote.type, option)) == var
+    )
+    lines = []
+    if native:
+        lines.append(
+            f"The DVC remote {remote.name!r} reads {', '.join(native)} from the environment: set "
+            "them in your shell before `dvc push` / `dvc pull`."
+        )
+    configured = sorted(
+        (option, var)
+        for option, var in remote.credentials.items()
+        if NATIVE_ENV.get((remote.type, option)) != var
+    )
+    if configured:
+        lines.append(
+            f"Give the DVC remote {remote.name!r} its credentials on this machine (stored in the "
+            "git-ignored .dvc/config.local), with each variable set:"
+        )
+        for option, var in configured:
+            what = "the path of the key file" if option in FILE_OPTIONS else "the value"
+            lines.append(
+                f"  dvc remote modify --local {shlex.quote(remote.name)} {shlex.quote(option)} "
+                f'"${var}"  # {var}: {what}'
+            )
+    return "\n".join(lines)

@@ -85,3 +85,38 @@ def test_keyboard_interrupt_is_130() -> None:
 
     group = click.Group(commands={"stop": stop})
     assert run_guarded(group, ["stop"]) == 130
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07"),
+        ("\x1b[2J", "\\x1b[2J"),
+        ("a\rb\x00c\x7f\x9b", "a\\x0db\\x00c\\x7f\\x9b"),
+        ("abc\u202edef\u2066", "abc\\u202edef\\u2066"),
+        ("line\n\tindented → ok é", "line\n\tindented → ok é"),
+    ],
+)
+def test_visible_escapes_terminal_controls(raw: str, shown: str) -> None:
+    from mlcode.cli.boundary import visible
+
+    assert visible(raw) == shown
+
+
+def test_errors_and_output_show_controls_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    from mlcode.errors import UserError
+
+    @click.group()
+    def group() -> None:
+        pass
+
+    @group.command()
+    def talk() -> None:
+        click.echo("value \x1b]0;pwned\x07 here")
+        raise UserError("bad value '\x1b[2J\u202e'")
+
+    assert run_guarded(group, ["talk"]) == 3
+    out, err = capsys.readouterr()
+    assert out == "value \\x1b]0;pwned\\x07 here\n"
+    assert "bad value '\\x1b[2J\\u202e'" in err
+    assert "\x1b" not in out + err

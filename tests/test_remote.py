@@ -39,3 +39,30 @@ def test_remote_change() -> None:
     assert change.make_default
     same = RemoteConfig({"st": {"url": "s3://b/p", "endpointurl": "http://h"}}, "st")
     assert remote_change(stack, "p", same) is None
+
+
+def test_credential_hint_splits_native_and_configured() -> None:
+    from mlcode.remote import credential_hint
+
+    stack = Stack.model_validate(
+        {
+            "name": "t",
+            "remote": {
+                "name": "st",
+                "type": "s3",
+                "url": "s3://b",
+                "credentials": {
+                    "access_key_id": "AWS_ACCESS_KEY_ID",
+                    "sse_customer_key": "TEAM_SSE_KEY",
+                },
+            },
+        }
+    )
+    hint = credential_hint(stack)
+    assert hint is not None
+    assert "reads AWS_ACCESS_KEY_ID from the environment" in hint
+    assert (
+        'dvc remote modify --local st sse_customer_key "$TEAM_SSE_KEY"  # TEAM_SSE_KEY: the value'
+        in hint
+    )
+    assert credential_hint(_stack("../x")) is None

@@ -89,7 +89,7 @@ def test_own_stack_with_secret_option_refused(tmp_path: Path) -> None:
     text = OWN_STACK.replace("region: eu-west-1", "secret_access_key: hunter2")
     (tmp_path / "stack.yaml").write_text(text)
     [(file, line, _, field, message)] = _problems(_write(tmp_path, "stack.yaml"))
-    assert (file, line, field) == ("stack.yaml", 6, "remote")
+    assert (file, line, field) == ("stack.yaml", 8, "remote.options.secret_access_key")
     assert "is a credential" in message
 
 

@@ -70,10 +70,11 @@ def command(
                     + "; the changes are staged in git."
                 )
                 if result.credentials:
-                    click.echo(
-                        "The remote reads its credentials from the environment variables "
-                        f"{', '.join(result.credentials)} (or `dvc remote modify --local`)."
-                    )
+                    from mlcode.remote import credential_hint
+
+                    hint = credential_hint(ws.project.stack)
+                    if hint:
+                        click.echo(hint)
         if as_json:
             click.echo(json.dumps({"applied": plan.has_changes, "plan": to_json(plan)}, indent=2))
     if run_after:

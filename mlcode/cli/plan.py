@@ -40,6 +40,7 @@ def command(
     from mlcode.workspace import compute_plan, open_workspace, start_status
 
     cwd = settings(ctx).cwd
+    target = None if out_file is None else _out_target(cwd, out_file)
     # DVC's status runs while mlcode loads and compiles: plan costs about max(), not the sum.
     pending = None if no_status else start_status(find_root(cwd))
     try:
@@ -54,10 +55,25 @@ def command(
         click.echo(json.dumps(data, indent=2))
     else:
         click.echo(render_text(plan))
-    if out_file is not None:
-        target = out_file if out_file.is_absolute() else cwd / out_file
+    if out_file is not None and target is not None:
         atomic_write(target, saved_plan(ws, data, compiled))
         if not as_json:
             click.echo(f"Saved the plan to {out_file}; run `mlcode apply {out_file}` to apply it.")
     if detailed_exitcode and plan.has_changes:
         ctx.exit(2)
+
+
+def _out_target(cwd: Path, out_file: Path) -> Path:
+    """Where `--out` writes, checked before anything runs: its folder must already exist."""
+    from mlcode.errors import UserError
+
+    target = out_file if out_file.is_absolute() else cwd / out_file
+    parent = target.parent
+    if not parent.exists():
+        raise UserError(
+            f"cannot save the plan to {out_file}: the folder {parent} does not exist "
+            "(plan --out creates no folders; create it first or choose another path)"
+        )
+    if not parent.is_dir():
+        raise UserError(f"cannot save the plan to {out_file}: {parent} is not a folder")
+    return target

@@ -18,6 +18,7 @@ from mlcode.compile.header import with_header
 from mlcode.compile.render import CiProject, RenderError, Trusted, parse_back, resolve
 from mlcode.errors import UserError
 from mlcode.spec import names
+from mlcode.spec.cinames import ssh_endpoint
 from mlcode.spec.model import MlSpec
 from mlcode.spec.stack import Stack
 
@@ -45,6 +46,31 @@ def _token(p: CiProject) -> tuple[str, Trusted]:
     if name == _DEFAULT_TOKEN:
         return name, Trusted("${{ github.token }}")
     return name, secret(name)
+
+
+def ssh_context(stack: Stack, project: str) -> dict[str, Any] | None:
+    """What the host-key step needs for an ssh remote (None for other remotes).
+
+    DVC's ssh remote (asyncssh through dvc-ssh) switches host-key checking off. The workflow
+    therefore routes DVC's connection through OpenSSH (`ProxyCommand ssh -W`), which checks the
+    server's key strictly against the pinned known_hosts: a man in the middle fails the job.
+    """
+    remote = stack.remote
+    if remote.type != "ssh" or remote.known_hosts_env is None:
+        return None
+    host, port, user = ssh_endpoint(remote.url.replace("{project}", project))
+    option_port = remote.options.get("port")
+    option_user = remote.options.get("user")
+    port = port or (int(option_port) if isinstance(option_port, int | str) else None) or 22
+    user = user or (str(option_user) if option_user is not None else None)
+    keyfile = "keyfile" in remote.credentials
+    return {
+        "host": host,
+        "port": str(port),
+        "user": user or "",
+        "known_hosts": secret(remote.known_hosts_env),
+        "identity": "mlcode-remote-keyfile" if keyfile else "",
+    }
 
 
 def context(spec: MlSpec, stack: Stack) -> dict[str, Any]:
@@ -75,11 +101,12 @@ def context(spec: MlSpec, stack: Stack) -> dict[str, Any]:
         "act": actions.pins(),
         "configured": creds,
         "native": native,
-        "has_key_files": any(c.is_file for c in p.credentials),
+        "has_key_files": any(c.is_file for c in p.credentials) or stack.remote.type == "ssh",
         "matrix": matrix,
         "dispatch": dispatch,
         "token_env": token_env,
         "token_expr": token_expr,
+        "ssh": ssh_context(stack, spec.project),
     }
 
 

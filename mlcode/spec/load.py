@@ -63,7 +63,7 @@ def resolve_stack(spec: MlSpec, root: Path, positions: Positions) -> Stack:
         except ValueError as exc:
             raise SpecError([Problem(where, "stack", f"stack file: {exc}")]) from None
         path = (root / spec.stack).resolve()
-        if not path.is_file():
+        if not path.exists():
             raise SpecError([Problem(where, "stack", f"stack file {spec.stack!r} not found")])
         return parse_stack(load_file(str(path), spec.stack))
     presets = stack_presets()

@@ -380,17 +380,26 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
 
 
 def load_file(path: str, display: str | None = None) -> Source:
-    """Read and parse a YAML file; every failure is a SpecError naming the file."""
-    from pathlib import Path as _P
+    """Read and parse a YAML file; every failure is a SpecError naming the file.
+
+    The read is bounded before it starts: only a regular file is opened for reading (a FIFO
+    cannot hang, a device cannot stream forever), and never more than MAX_BYTES + 1 bytes.
+    """
+    from mlcode.fsutil import ReadRefused, read_bounded
 
     name = display or path
-    p = _P(path)
-    if not p.exists():
-        raise _fail(name, "file not found")
-    if p.is_dir():
-        raise _fail(name, "is a directory; expected a YAML file")
     try:
-        raw = p.read_bytes()
+        raw = read_bounded(path, MAX_BYTES)
+    except FileNotFoundError:
+        raise _fail(name, "file not found") from None
+    except ReadRefused as exc:
+        if exc.size is not None:
+            raise _fail(
+                name,
+                f"file {exc.reason}; a configuration file over {MAX_BYTES:,} bytes is refused "
+                "(is this really the right file?)",
+            ) from None
+        raise _fail(name, f"{exc.reason} (mlcode reads only regular files here)") from None
     except OSError as exc:
         raise _fail(name, f"cannot read file: {exc.strerror}") from None
     return parse(decode(raw, name), name)

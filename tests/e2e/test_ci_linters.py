@@ -139,7 +139,7 @@ def _custom_stacks() -> dict[str, Stack]:
             "name": "gcs",
             "type": "gs",
             "url": "gs://bucket/{project}",
-            "credentials": {"credentialpath": "GCS_KEY_JSON", "project": "GCS_PROJECT"},
+            "credentials": {"credentialpath": "GCS_KEY_JSON", "projectname": "GCS_PROJECT"},
         },
     )
     lab = yaml.safe_load(stack_presets()["gitlab-s3"].read_text())

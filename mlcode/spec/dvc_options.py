@@ -1,0 +1,209 @@
+"""The options DVC accepts for each remote type, as data (DVC itself is never imported).
+
+Copied from the installed DVC's own config schema (`dvc/config_schema.py`, REMOTE_SCHEMAS),
+deprecated options left out. tests/test_dvc_options.py compares this table with the installed
+DVC, so a DVC upgrade that adds or drops an option fails a test instead of drifting silently.
+"""
+
+from __future__ import annotations
+
+# mlcode remote type → the keys `dvc remote modify` accepts (`url` included).
+REMOTE_OPTIONS: dict[str, frozenset[str]] = {
+    "local": frozenset(
+        {
+            "checksum_jobs",
+            "jobs",
+            "shared",
+            "slow_link_warning",
+            "type",
+            "url",
+            "verify",
+            "version_aware",
+            "worktree",
+        }
+    ),
+    "s3": frozenset(
+        {
+            "access_key_id",
+            "acl",
+            "allow_anonymous_login",
+            "cache_regions",
+            "checksum_jobs",
+            "configpath",
+            "connect_timeout",
+            "credentialpath",
+            "endpointurl",
+            "grant_full_control",
+            "grant_read",
+            "grant_read_acp",
+            "grant_write_acp",
+            "jobs",
+            "profile",
+            "read_timeout",
+            "region",
+            "secret_access_key",
+            "session_token",
+            "sse",
+            "sse_customer_algorithm",
+            "sse_customer_key",
+            "sse_kms_key_id",
+            "ssl_verify",
+            "url",
+            "use_ssl",
+            "verify",
+            "version_aware",
+            "worktree",
+        }
+    ),
+    "ssh": frozenset(
+        {
+            "allow_agent",
+            "ask_passphrase",
+            "ask_password",
+            "checksum_jobs",
+            "gss_auth",
+            "jobs",
+            "keyfile",
+            "max_sessions",
+            "passphrase",
+            "password",
+            "port",
+            "timeout",
+            "type",
+            "url",
+            "user",
+            "verify",
+            "version_aware",
+            "worktree",
+        }
+    ),
+    "gs": frozenset(
+        {
+            "allow_anonymous_login",
+            "checksum_jobs",
+            "credentialpath",
+            "endpointurl",
+            "jobs",
+            "projectname",
+            "url",
+            "verify",
+            "version_aware",
+            "worktree",
+        }
+    ),
+    "azure": frozenset(
+        {
+            "account_key",
+            "account_name",
+            "allow_anonymous_login",
+            "checksum_jobs",
+            "client_id",
+            "client_secret",
+            "connection_string",
+            "connection_timeout",
+            "exclude_environment_credential",
+            "exclude_managed_identity_credential",
+            "exclude_shared_token_cache_credential",
+            "exclude_visual_studio_code_credential",
+            "jobs",
+            "read_timeout",
+            "sas_token",
+            "tenant_id",
+            "timeout",
+            "url",
+            "verify",
+            "version_aware",
+            "worktree",
+        }
+    ),
+    "http": frozenset(
+        {
+            "ask_password",
+            "auth",
+            "checksum_jobs",
+            "connect_timeout",
+            "custom_auth_header",
+            "jobs",
+            "method",
+            "password",
+            "read_timeout",
+            "ssl_verify",
+            "url",
+            "user",
+            "verify",
+            "version_aware",
+            "worktree",
+        }
+    ),
+    "https": frozenset(
+        {
+            "ask_password",
+            "auth",
+            "checksum_jobs",
+            "connect_timeout",
+            "custom_auth_header",
+            "jobs",
+            "method",
+            "password",
+            "read_timeout",
+            "ssl_verify",
+            "url",
+            "user",
+            "verify",
+            "version_aware",
+            "worktree",
+        }
+    ),
+    "webdav": frozenset(
+        {
+            "ask_password",
+            "bearer_token_command",
+            "cert_path",
+            "checksum_jobs",
+            "custom_auth_header",
+            "jobs",
+            "key_path",
+            "password",
+            "ssl_verify",
+            "timeout",
+            "token",
+            "url",
+            "user",
+            "verify",
+            "version_aware",
+            "worktree",
+        }
+    ),
+    "webdavs": frozenset(
+        {
+            "ask_password",
+            "bearer_token_command",
+            "cert_path",
+            "checksum_jobs",
+            "custom_auth_header",
+            "jobs",
+            "key_path",
+            "password",
+            "ssl_verify",
+            "timeout",
+            "token",
+            "url",
+            "user",
+            "verify",
+            "version_aware",
+            "worktree",
+        }
+    ),
+    "hdfs": frozenset(
+        {
+            "checksum_jobs",
+            "jobs",
+            "kerb_ticket",
+            "replication",
+            "url",
+            "user",
+            "version_aware",
+            "worktree",
+        }
+    ),
+}

@@ -140,17 +140,6 @@ class Report:
         }
 
 
-def flatten(data: Any, prefix: str = "") -> dict[str, float]:
-    """Numeric leaves of a metrics document, nested keys joined with '.' (as DVC names them)."""
-    out: dict[str, float] = {}
-    if isinstance(data, dict):
-        for key, value in data.items():
-            out.update(flatten(value, f"{prefix}{key}."))
-    elif isinstance(data, int | float) and prefix:  # bool is an int: True → 1.0
-        out[prefix[:-1]] = float(data)
-    return out
-
-
 def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
@@ -293,7 +282,7 @@ def _row(value: float, change: Any, unreadable: bool, rev: str) -> MetricChange:
 
 def build(
     files: dict[str, str],
-    current: Mapping[str, MetricsFile | dict[str, float] | None],
+    current: Mapping[str, MetricsFile],
     diff: dict[str, Any] | None,
     *,
     order: dict[str, tuple[str, ...]] | None = None,
@@ -302,17 +291,15 @@ def build(
 ) -> Table:
     """Merge workspace values and a DVC metrics diff.
 
-    `files`: model → its metrics file; `current`: model → its metrics (a `MetricsFile`, or the
-    flattened values with None for a missing file); `diff`: DVC's diff output, or None when there
-    is nothing to compare with (no commit yet); `order`: model → metric names to list first;
+    `files`: model → its metrics file; `current`: model → the file as read (`parse_metrics`);
+    `diff`: DVC's diff output, or None when there is nothing to compare with (no commit yet);
+    `order`: model → metric names to list first;
     `baseline_unreadable`: DVC said it could not read `rev` (its reason goes in the warnings).
     """
     by_file = {_norm(k): v for k, v in (diff or {}).items() if isinstance(v, dict)}
     table: Table = {}
     for model, file in files.items():
-        read = current.get(model)
-        if not isinstance(read, MetricsFile):
-            read = MetricsFile(file, "missing") if read is None else MetricsFile(file, "ok", read)
+        read = current.get(model) or MetricsFile(file, "missing")
         if read.state != "ok":
             table[model] = {}
             continue

@@ -14,7 +14,7 @@ import pytest
 from mlcode import metrics_table
 from mlcode.cli import COMMANDS, cli
 from mlcode.cli.boundary import run_guarded
-from mlcode.metrics_table import MetricChange
+from mlcode.metrics_table import MetricChange, MetricsFile
 
 
 def sh(cmd: list[str], cwd: Path) -> None:
@@ -101,7 +101,11 @@ def test_step_rejects_unknown_steps(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_metrics_table_merges_values_and_dvc_diff() -> None:
     files = {"a": "metrics/a.json", "b": "metrics/b.json", "c": "metrics/c.json"}
-    current = {"a": {"f1": 0.9, "accuracy": 0.8}, "b": {"r2": 0.5}, "c": None}
+    current = {
+        "a": MetricsFile(files["a"], "ok", {"f1": 0.9, "accuracy": 0.8}),
+        "b": MetricsFile(files["b"], "ok", {"r2": 0.5}),
+        "c": MetricsFile(files["c"], "missing"),
+    }
     diff = {
         "metrics/a.json": {"f1": {"old": 0.85, "new": 0.9, "diff": 0.05}},
         "metrics/b.json": {"r2": {"old": None, "new": 0.5}},
@@ -126,11 +130,6 @@ def test_metrics_table_merges_values_and_dvc_diff() -> None:
         "diff": None,
         "error": None,
     }
-
-
-def test_flatten_nested_metrics_like_dvc() -> None:
-    data = {"auc": 0.7, "per_class": {"a": {"f1": 0.5}}, "ok": True, "name": "x"}
-    assert metrics_table.flatten(data) == {"auc": 0.7, "per_class.a.f1": 0.5, "ok": 1.0}
 
 
 @pytest.mark.slow

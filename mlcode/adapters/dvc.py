@@ -6,8 +6,10 @@ Using the CLI keeps DVC out of mlcode's process (fast start) and matches what us
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +89,61 @@ def repro(root: Path, targets: list[str], *, capture: bool = False) -> None:
     run(_dvc(["repro", *targets]), root, what="dvc repro", capture=capture)
 
 
-def metrics_diff(root: Path, rev: str = "HEAD") -> dict[str, Any]:
-    """`dvc metrics diff REV --json`: {file: {metric: {old, new, diff}}}."""
-    out = dvc(root, "metrics", "diff", rev, "--json", what="dvc metrics diff")
+@dataclass(frozen=True)
+class Diff:
+    """`dvc metrics diff` / `dvc params diff` output: the data and the revisions DVC could not read.
+
+    DVC exits 0 when it cannot read a revision (a corrupt dvc.lock, dvc.yaml or metrics file): it
+    prints a warning on stderr and shows that side's values as null, which would read as "new".
+    `unreadable` maps each such revision ('workspace' or REV) to DVC's own reason.
+    """
+
+    data: dict[str, Any]
+    unreadable: dict[str, str]
+
+
+def metrics_diff(root: Path, rev: str = "HEAD") -> Diff:
+    """`dvc metrics diff REV --json`: {file: {metric: {old, new, diff}}}; failures raise UserError."""
+    return _diff(root, "metrics", rev)
+
+
+def params_diff(root: Path, rev: str = "HEAD") -> Diff:
+    """`dvc params diff REV --json`: {file: {param: {old, new, diff}}}; failures raise UserError."""
+    return _diff(root, "params", rev)
+
+
+_FAILED_ONE = re.compile(r"failed to load \w+ in revision '([^']+)', (.+)$", re.MULTILINE)
+_FAILED_REVS = re.compile(
+    r"^.*failed to load some \w+ for following revisions: (.+)$", re.MULTILINE
+)
+
+
+def _diff(root: Path, kind: str, rev: str) -> Diff:
+    what = f"dvc {kind} diff {rev}"
+    result = run(_dvc([kind, "diff", rev, "--json"]), root, what=what)
+    out = (result.stdout or "").strip()
     try:
-        data = json.loads(out or "{}")
+        data = json.loads(out)
     except json.JSONDecodeError:
-        return {}
-    return data if isinstance(data, dict) else {}
+        shown = out[:500] or "nothing"
+        raise UserError(f"{what} --json printed something that is not JSON:\n{shown}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{what} --json printed JSON that is not an object:\n{out[:500]}")
+    return Diff(data, _unreadable(result.stderr or "", rev))
+
+
+def _unreadable(stderr: str, rev: str) -> dict[str, str]:
+    """Revision → DVC's reason, from DVC's warnings ("failed to load ... in revision 'R', why")."""
+    reasons: dict[str, list[str]] = {}
+    for match in _FAILED_ONE.finditer(stderr):
+        reasons.setdefault(match.group(1), []).append(match.group(0).strip())
+    for match in _FAILED_REVS.finditer(stderr):
+        for name in re.findall(r"'([^']+)'", match.group(1)):
+            reasons.setdefault(name, [match.group(0).strip()])
+    if not reasons and "failed to load" in stderr.lower():  # a wording this parser does not know
+        lines = [line.strip() for line in stderr.splitlines() if "failed to load" in line.lower()]
+        reasons = {rev: lines, "workspace": lines}
+    return {name: "; ".join(dict.fromkeys(why)) for name, why in reasons.items()}
 
 
 def remote_list(root: Path) -> dict[str, str]:

@@ -1,0 +1,146 @@
+"""Gather what `mlcode run` reports: the stages to reproduce, then each model's metrics, changed
+params and drift verdict against a git revision, as a `metrics_table.Report` value.
+
+The I/O edge of `mlcode run`: reads dvc.yaml and the models' metrics files, asks git whether the
+revision exists and DVC for `dvc metrics diff` / `dvc params diff`. The parsing and merging are
+pure (`mlcode.metrics_table`); the CLI only renders the value. A failing DVC call is an error with
+DVC's reason; a revision DVC could not read is marked in the report, never shown as "new".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlcode import metrics_table
+from mlcode.errors import UserError
+from mlcode.layout import DVC_FILE, model_paths
+
+if TYPE_CHECKING:
+    from mlcode.spec.model import MlSpec
+
+
+def selected_models(known: list[str], asked: tuple[str, ...]) -> list[str]:
+    """The models to run: those asked for (checked), or all of them."""
+    if not asked:
+        return sorted(known)
+    unknown = [m for m in asked if m not in known]
+    if unknown:
+        listing = ", ".join(sorted(known)) or "none"
+        raise UserError(f"unknown model(s) {', '.join(unknown)}; models in ml.yaml: {listing}")
+    return list(dict.fromkeys(asked))
+
+
+def stage_targets(root: Path, names: list[str]) -> list[str]:
+    """evaluate_M (and drift_M when dvc.yaml has it) of each model; dvc.yaml must be current."""
+    import yaml
+
+    from mlcode.spec.names import stage_name
+
+    path = root / DVC_FILE
+    if not path.is_file():
+        raise UserError(
+            f"{DVC_FILE} not found in {root}; run `mlcode apply` first to generate the pipeline"
+        )
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UserError(f"{DVC_FILE} is not valid YAML: {exc}") from None
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    stages = stages if isinstance(stages, dict) else {}
+    targets: list[str] = []
+    for model in names:
+        evaluate = stage_name("evaluate", model)
+        if evaluate not in stages:
+            raise UserError(
+                f"{DVC_FILE} has no stage {evaluate} for model {model!r}; it is out of date "
+                "with ml.yaml: run `mlcode apply` first"
+            )
+        targets.append(evaluate)
+        drift = stage_name("drift", model)
+        if drift in stages:
+            targets.append(drift)
+    return targets
+
+
+def _read(root: Path, rel: str) -> str | None:
+    """A file's text; None when it does not exist (other failures raise OSError/ValueError)."""
+    try:
+        return (root / rel).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _metrics_file(root: Path, rel: str, expected: tuple[str, ...]) -> metrics_table.MetricsFile:
+    try:
+        text = _read(root, rel)
+    except (OSError, UnicodeDecodeError) as exc:
+        return metrics_table.MetricsFile(rel, "unreadable", reason=f"cannot read {rel}: {exc}")
+    return metrics_table.parse_metrics(rel, text, expected)
+
+
+def _drift(root: Path, rel: str) -> metrics_table.DriftVerdict:
+    try:
+        text = _read(root, rel)
+    except (OSError, UnicodeDecodeError) as exc:
+        return metrics_table.DriftVerdict("unreadable", reason=f"cannot read {rel}: {exc}")
+    return metrics_table.parse_drift(rel, text)
+
+
+def _rev_exists(root: Path, rev: str) -> bool:
+    from mlcode.adapters import git
+
+    commit = git.git(root, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False)
+    return bool(commit.strip())
+
+
+def collect(root: Path, spec: MlSpec, names: list[str], rev: str = "HEAD") -> metrics_table.Report:
+    """Each named model's metrics, params changes and drift verdict against `rev`.
+
+    Without `rev` (no commit yet) nothing is compared. A failing `dvc metrics diff` or `dvc params
+    diff` raises UserError with DVC's reason.
+    """
+    from mlcode.adapters import dvc
+
+    files: dict[str, metrics_table.MetricsFile] = {}
+    drift: dict[str, metrics_table.DriftVerdict | None] = {}
+    for model in names:
+        paths = model_paths(model, spec.models[model])
+        expected = tuple(spec.models[model].resolved_metrics)
+        files[model] = _metrics_file(root, paths.metrics, expected)
+        has_drift = spec.models[model].gates.drift is not None
+        drift[model] = _drift(root, paths.drift_metrics) if has_drift else None
+    baseline = rev if names and _rev_exists(root, rev) else None
+    metrics: dvc.Diff | None = None
+    params: dvc.Diff | None = None
+    if baseline is not None:
+        # Two independent read-only DVC processes: run them side by side (DVC takes no lock here).
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            params_job = pool.submit(dvc.params_diff, root, baseline)
+            metrics = dvc.metrics_diff(root, baseline)
+            params = params_job.result()
+    table = metrics_table.build(
+        {m: f.path for m, f in files.items()},
+        files,
+        None if metrics is None else metrics.data,
+        order={m: tuple(spec.models[m].resolved_metrics) for m in names},
+        baseline_unreadable=metrics is not None and rev in metrics.unreadable,
+        rev=rev,
+    )
+    changed = metrics_table.params_by_model(
+        None if params is None else params.data,
+        names,
+        {} if params is None else params.unreadable,
+        rev,
+    )
+    warnings = tuple(
+        dict.fromkeys(
+            why
+            for diff in (metrics, params)
+            if diff is not None
+            for why in diff.unreadable.values()
+        )
+    )
+    return metrics_table.Report(baseline, table, files, changed, drift, warnings)

@@ -45,6 +45,11 @@ def norm_path(path: str) -> str:
     return "" if text == "." else text.lstrip("/")
 
 
+def _plain(path: str) -> bool:
+    """True for a normalised path inside the repository (as git's index spells paths)."""
+    return bool(path) and norm_path(path) == path and not path.startswith("../")
+
+
 def _read(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -114,7 +119,8 @@ class _Staged:
         """Read more paths from the index (one batch for all not asked for yet)."""
         from mlcode.adapters.git import staged_blobs
 
-        todo = sorted({p for p in paths if p and p not in self.asked})
+        # only plain repository paths: a manifest that names `../x` or `/x` owns nothing there
+        todo = sorted({p for p in paths if _plain(p) and p not in self.asked})
         if todo:
             self.blobs.update(staged_blobs(self.root, todo, _CONFIG_BYTES))
             self.asked.update(todo)
@@ -168,7 +174,8 @@ def run_check(start: Path, max_bytes: int) -> CheckReport:
         _staged_problems(changes, staged_sizes(root, changes), max_bytes, set(datasets))
     )
     if stage_outs_text is not None:
-        report.problems.extend(_unversioned(root, staged, datasets, stage_outs_text))
+        changed = {norm_path(c.path) for c in changes}
+        report.problems.extend(_unversioned(root, staged, datasets, changed, stage_outs_text))
     return report
 
 
@@ -288,20 +295,28 @@ def _pointers(path: str) -> list[str]:
 
 
 def _unversioned(
-    root: Path, staged: _Staged, datasets: Mapping[str, str], dvc_text: str
+    root: Path, staged: _Staged, datasets: Mapping[str, str], changed: set[str], dvc_text: str
 ) -> list[str]:
-    """Declared datasets the commit does not version with DVC (no `.dvc` pointer), other than
-    outputs of pipeline stages (DVC versions those through dvc.lock)."""
+    """Declared datasets the commit does not version with DVC: kept in git (from an earlier
+    commit; those staged now are reported with the staged changes), or without a `.dvc` pointer
+    (outputs of pipeline stages aside: DVC versions those through dvc.lock)."""
+    datasets = {p: d for p, d in datasets.items() if _plain(p) and p not in changed}
     staged.read([p for path in datasets for p in (path, *_pointers(path))])
-    todo = {p: d for p, d in datasets.items() if not any(map(staged.has, _pointers(p)))}
-    if not todo:
-        return []
-    outs = _stage_outputs(dvc_text)
     problems: list[str] = []
-    for path, declared in sorted(todo.items()):
-        if path in outs or staged.has(path):  # a staged dataset is reported as staged
-            continue
+    outs: set[str] | None = None
+    for path, declared in sorted(datasets.items()):
         pointer = path + ".dvc"
+        if staged.has(path):
+            problems.append(
+                f"dataset {declared} is declared in ml.yaml but git tracks it (from an earlier "
+                f"commit); data is versioned by DVC: `git rm --cached {path}` then `mlcode apply`"
+            )
+            continue
+        if any(map(staged.has, _pointers(path))):
+            continue
+        outs = _stage_outputs(dvc_text) if outs is None else outs
+        if path in outs:
+            continue
         if (root / pointer).is_file():
             problems.append(
                 f"dataset {declared} is declared in ml.yaml but its DVC pointer {pointer} is not "

@@ -244,3 +244,32 @@ def test_check_imports_nothing_heavy(applied: Path, tmp_path: Path, stale: bool)
     assert sorted(set(HEAVY) & modules) == []
     if not stale:
         assert "pydantic" not in modules
+
+
+def test_dataset_committed_to_git_earlier(applied: Path) -> None:
+    git(applied, "add", "-f", "data/iris_latest.csv")
+    git(applied, "commit", "-qm", "data slipped into git")
+    (applied / "notes.txt").write_text("x\n")
+    git(applied, "add", "notes.txt")
+    assert run_check(applied, 1_000_000).problems == [
+        "dataset data/iris_latest.csv is declared in ml.yaml but git tracks it (from an earlier "
+        "commit); data is versioned by DVC: `git rm --cached data/iris_latest.csv` then "
+        "`mlcode apply`"
+    ]
+
+
+def test_tampered_manifest_paths_outside_the_repository(applied: Path) -> None:
+    """A manifest naming `../x` or `/etc/passwd` owns nothing there: reported, never read."""
+    import json
+
+    path = applied / ".mlcode" / "manifest.json"
+    data = json.loads(path.read_text())
+    data["files"].update({"../outside": "0" * 64, "/etc/passwd": "0" * 64})
+    data["datasets"].append("../../etc/shadow")
+    path.write_text(json.dumps(data))
+    git(applied, "add", ".mlcode/manifest.json")
+    problems = run_check(applied, 1_000_000).problems
+    assert problems == [
+        "generated files are out of sync with ml.yaml (as staged); stale in the commit: "
+        ".mlcode/manifest.json. Run `mlcode apply`, `git add` those files, and commit again."
+    ]

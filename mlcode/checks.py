@@ -158,7 +158,9 @@ def run_check(start: Path, max_bytes: int) -> CheckReport:
         report.mode = FULL_MODE
     else:
         own_stack = _own_stack(spec)
-        staged.read([*manifest.files, *([own_stack] if own_stack else [])])
+        # one batch: generated files, the stack file, the datasets and their `.dvc` pointers
+        pointers = [p for path in datasets for p in (path, *_pointers(path))]
+        staged.read([*manifest.files, *([own_stack] if own_stack else []), *pointers])
         stack = staged.data(own_stack) if own_stack else _preset_bytes(_stack_name(spec))
         digests = {p: (b.sha256 if (b := staged.get(p)) else None) for p in manifest.files}
         if in_sync(manifest, spec, stack, digests):

@@ -1,7 +1,9 @@
-"""The shipped pre-commit hooks, installed by the real pre-commit from this source tree.
+"""The pre-commit hook end to end: real `pre-commit install`, real `git commit`.
 
-`pre-commit try-repo` fails on a stale generated file and passes after apply; and a real
-`git commit` through an installed hook is blocked while generated files are stale.
+The shipped hooks (`.pre-commit-hooks.yaml`, installed by pre-commit from this source tree at
+HEAD, one hook env per module) fail on a stale generated file and pass after apply. Then the check
+judges exactly what git is about to commit: `git commit -a` and `git commit PATH` (a temporary
+index), renames, copies and type changes, generated files and datasets as staged, partial staging.
 """
 
 from __future__ import annotations
@@ -36,72 +38,6 @@ def _pre_commit(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProces
         check=False,
         timeout=1200,
     )
-
-
-@pytest.fixture
-def applied(git_repo: Path) -> Path:
-    assert mlcode(git_repo, "init", "--example", "iris").returncode == 0
-    result = mlcode(git_repo, "apply", "--auto-approve")
-    assert result.returncode == 0, result.stderr
-    git(git_repo, "commit", "-qm", "ml project")
-    return git_repo
-
-
-def _make_stale(root: Path) -> None:
-    spec = root / "ml.yaml"
-    spec.write_text(spec.read_text().replace("max_depth: 5", "max_depth: 3"))
-    git(root, "add", "ml.yaml")
-
-
-def test_try_repo_fails_on_stale_then_passes(applied: Path, pre_commit_home: Path) -> None:
-    _make_stale(applied)
-    failing = _pre_commit(
-        applied, pre_commit_home, "try-repo", str(SOURCE), "mlcode-check", "--all-files"
-    )
-    assert failing.returncode != 0, failing.stdout + failing.stderr
-    assert "out of sync" in failing.stdout
-    assert mlcode(applied, "apply", "--auto-approve").returncode == 0
-    passing = _pre_commit(
-        applied, pre_commit_home, "try-repo", str(SOURCE), "mlcode-check", "--all-files"
-    )
-    assert passing.returncode == 0, passing.stdout + passing.stderr
-    valid = _pre_commit(
-        applied, pre_commit_home, "try-repo", str(SOURCE), "mlcode-validate", "--all-files"
-    )
-    assert valid.returncode == 0, valid.stdout + valid.stderr
-
-
-def test_installed_hook_blocks_a_stale_commit(applied: Path, pre_commit_home: Path) -> None:
-    rev = git(SOURCE, "rev-parse", "HEAD").strip()
-    (applied / ".pre-commit-config.yaml").write_text(
-        f"repos:\n  - repo: {SOURCE}\n    rev: {rev}\n    hooks:\n      - id: mlcode-check\n"
-    )
-    git(applied, "add", ".pre-commit-config.yaml")
-    installed = _pre_commit(applied, pre_commit_home, "install")
-    assert installed.returncode == 0, installed.stderr
-    _make_stale(applied)
-    e = env()
-    e["PRE_COMMIT_HOME"] = str(pre_commit_home)
-    blocked = subprocess.run(
-        ["git", "commit", "-m", "stale"],
-        check=False,
-        cwd=applied,
-        env=e,
-        capture_output=True,
-        text=True,
-    )
-    assert blocked.returncode != 0, blocked.stdout + blocked.stderr
-    assert "out of sync" in blocked.stdout + blocked.stderr
-    assert mlcode(applied, "apply", "--auto-approve").returncode == 0
-    ok = subprocess.run(
-        ["git", "commit", "-m", "in sync"],
-        check=False,
-        cwd=applied,
-        env=e,
-        capture_output=True,
-        text=True,
-    )
-    assert ok.returncode == 0, ok.stdout + ok.stderr
 
 
 # ---------------------------------------------------------------------------------------------
@@ -401,3 +337,48 @@ def test_plain_hook_fresh_index_stale_tree_passes(
     ok = _commit(plain_hook_repo, pre_commit_home, "-m", "notes")
     assert ok.returncode == 0, ok.stdout
     assert "fast path" in ok.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# The hooks as shipped: pre-commit installs them from this source tree (one env for the module).
+# ---------------------------------------------------------------------------------------------
+
+
+def _shipped_hooks(repo: Path) -> None:
+    rev = git(SOURCE, "rev-parse", "HEAD").strip()
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {SOURCE}\n    rev: {rev}\n    hooks:\n"
+        "      - id: mlcode-check\n      - id: mlcode-validate\n"
+    )
+    git(repo, "add", ".pre-commit-config.yaml")
+
+
+def _make_stale(root: Path) -> None:
+    spec = root / "ml.yaml"
+    spec.write_text(spec.read_text().replace("max_depth: 5", "max_depth: 3"))
+    git(root, "add", "ml.yaml")
+
+
+def test_shipped_hooks_fail_on_stale_then_pass(committed_repo: Path, pre_commit_home: Path) -> None:
+    _shipped_hooks(committed_repo)
+    _make_stale(committed_repo)
+    failing = _pre_commit(committed_repo, pre_commit_home, "run", "--all-files")
+    assert failing.returncode != 0, failing.stdout + failing.stderr
+    assert "out of sync" in failing.stdout
+    assert mlcode(committed_repo, "apply", "--auto-approve").returncode == 0
+    passing = _pre_commit(committed_repo, pre_commit_home, "run", "--all-files")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "mlcode validate" in passing.stdout
+
+
+def test_installed_shipped_hook_blocks_a_stale_commit(
+    committed_repo: Path, pre_commit_home: Path
+) -> None:
+    _shipped_hooks(committed_repo)
+    _make_stale(committed_repo)
+    blocked = _commit(committed_repo, pre_commit_home, "-m", "stale")
+    assert blocked.returncode != 0, blocked.stdout
+    assert "out of sync" in blocked.stdout
+    assert mlcode(committed_repo, "apply", "--auto-approve").returncode == 0
+    ok = _commit(committed_repo, pre_commit_home, "-m", "in sync")
+    assert ok.returncode == 0, ok.stdout

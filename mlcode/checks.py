@@ -207,12 +207,21 @@ def _full_check(
     """Compile the staged ml.yaml and compare with the staged files. Returns the declared dataset
     paths and the compiled dvc.yaml, or None when ml.yaml (as staged) is invalid."""
     from mlcode.compile import compile_project
-    from mlcode.errors import SpecError, UserError
+    from mlcode.errors import Location, Problem, SpecError, UserError
     from mlcode.spec.load import load_project_text
 
     def stack_file(path: str) -> bytes | None:
         rel = norm_path(path)
         staged.read([rel])
+        blob = staged.get(rel)
+        if blob is not None and (blob.is_symlink or blob.data is None):
+            why = (
+                "is staged as a symlink; commit the file itself"
+                if blob.is_symlink
+                else f"is {blob.size:,} bytes as staged; a stack file over "
+                f"{_CONFIG_BYTES:,} bytes is refused"
+            )
+            raise SpecError([Problem(Location(path), "", f"stack file {path!r} {why}")])
         return staged.data(rel)
 
     try:

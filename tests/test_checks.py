@@ -273,3 +273,15 @@ def test_tampered_manifest_paths_outside_the_repository(applied: Path) -> None:
         "generated files are out of sync with ml.yaml (as staged); stale in the commit: "
         ".mlcode/manifest.json. Run `mlcode apply`, `git add` those files, and commit again."
     ]
+
+
+def test_stack_file_staged_as_a_symlink(applied: Path) -> None:
+    (applied / "stacks").mkdir()
+    real = applied / "stacks" / "real.yaml"
+    real.write_text((Path(__file__).parents[1] / "stacks" / "local.yaml").read_text())
+    (applied / "stacks" / "team.yaml").symlink_to("real.yaml")
+    spec = applied / "ml.yaml"
+    spec.write_text(spec.read_text().replace("stack: local", "stack: stacks/team.yaml", 1))
+    git(applied, "add", "ml.yaml", "stacks")
+    problems = run_check(applied, 1_000_000).problems
+    assert "stack file 'stacks/team.yaml' is staged as a symlink" in problems[0], problems

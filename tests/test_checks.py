@@ -200,10 +200,11 @@ def test_temporary_index_is_judged(applied: Path, monkeypatch: pytest.MonkeyPatc
 def test_dataset_spelled_with_double_slash(applied: Path) -> None:
     spec = applied / "ml.yaml"
     spec.write_text(spec.read_text().replace("path: data/iris.csv", "path: data//iris.csv", 1))
-    git(applied, "add", "ml.yaml")
+    result = mlcode(applied, "apply", "--auto-approve")  # the manifest records `data//iris.csv`
+    assert result.returncode == 0, result.stderr
     git(applied, "add", "-f", "data/iris.csv")
     report = run_check(applied, 1_000_000)
-    assert report.mode.startswith("full")
+    assert report.mode.startswith("fast path")
     assert any(
         p.startswith("data/iris.csv is a dataset declared in ml.yaml but is staged into git")
         for p in report.problems

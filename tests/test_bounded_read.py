@@ -105,12 +105,6 @@ def test_validate_refuses_a_stack_file_that_is_not_a_regular_file(
     assert f"infra/stack.yaml: is {kind}; expected a regular file" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fast path of mlcode/checks.py reads ml.yaml with Path.read_bytes; it must call "
-    "fsutil.read_bounded (lead wires it, checks.py belongs to another helper)",
-    raises=subprocess.TimeoutExpired,
-)
 def test_check_does_not_hang_on_a_fifo_ml_yaml(repo: Path) -> None:
     os.mkfifo(repo / "ml.yaml")
     result = _mlcode(repo, "check", timeout=5)

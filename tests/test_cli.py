@@ -120,3 +120,55 @@ def test_errors_and_output_show_controls_as_text(capsys: pytest.CaptureFixture[s
     assert out == "value \\x1b]0;pwned\\x07 here\n"
     assert "bad value '\\x1b[2J\\u202e'" in err
     assert "\x1b" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("1MB", 1_000_000),
+        ("500KB", 500_000),
+        ("500kb", 500_000),
+        ("1.5MiB", 1_572_864),
+        (" 2 MB ", 2_000_000),
+        ("2000000", 2_000_000),
+        ("1", 1),
+        ("100GB", 100 * 1000**3),
+    ],
+)
+def test_check_max_file_size_parses(text: str, size: int) -> None:
+    from mlcode.cli.check import parse_size
+
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0",
+        "0KB",
+        "0.0001",
+        "-1",
+        "-5MB",
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "1e400",
+        "1e3",
+        "101GB",
+        "99999999999999999999",
+        "garbage",
+        "",
+        "1XB",
+        "1..5MB",
+        "0x10",
+        "1_000",
+    ],
+)
+def test_check_max_file_size_refuses_nonsense(tmp_path: Path, text: str) -> None:
+    """A usage error naming the option, before anything else is looked at (not even the repo)."""
+    result = CliRunner().invoke(cli, ["-C", str(tmp_path), "check", f"--max-file-size={text}"])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--max-file-size'" in result.output
+    assert repr(text) in result.output
+    assert "Traceback" not in result.output

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from mlcode.adapters.proc import run
+from mlcode.adapters.proc import hook_env, run, run_bytes
 from mlcode.errors import UserError
 
 
@@ -31,28 +32,188 @@ def add(root: Path, paths: list[str]) -> None:
         git(root, "add", "-A", "--", *paths, what="git add")
 
 
-def staged_files(root: Path) -> list[tuple[str, int]]:
-    """Files staged for commit (added or modified) with their sizes in the index, in bytes."""
-    names = git(root, "diff", "--cached", "--name-only", "--diff-filter=AM", "-z").split("\0")
-    out: list[tuple[str, int]] = []
-    names = [n for n in names if n]
-    if not names:
-        return out
-    listing = git(root, "ls-files", "-s", "-z", "--", *names).split("\0")
-    blobs = {}
-    for entry in listing:
-        if not entry:
-            continue
-        meta, _, name = entry.partition("\t")
-        blobs[name] = meta.split()[1]
-    if not blobs:
-        return out
-    sizes = run(
-        ["git", "cat-file", "--batch-check=%(objectsize)"],
+# pre-commit's own filter: every kind of change that puts content into the commit (added, copied,
+# modified, renamed, type-changed, unmerged, unknown, broken pairing); not deletions.
+STAGED_FILTER = "ACMRTUXB"
+_GITLINK = "160000"
+
+
+@dataclass(frozen=True)
+class StagedChange:
+    """One path the commit adds or changes, as git's index holds it."""
+
+    path: str  # where the content lands in the commit (the destination of a rename or copy)
+    status: str  # one letter of STAGED_FILTER
+    mode: str  # the index mode (100644, 100755, 120000 symlink, 160000 submodule)
+    oid: str  # the staged object id (zeros when unmerged)
+    source: str | None = None  # the source path of a rename or copy
+
+
+@dataclass(frozen=True)
+class StagedBlob:
+    """A file as the index holds it: its mode, size, sha256 and (when small enough) its bytes."""
+
+    mode: str
+    size: int
+    sha256: str
+    data: bytes | None  # None when larger than the reader's limit
+
+    @property
+    def is_symlink(self) -> bool:
+        """True when the index holds a symlink (the bytes are its target, not a file's content)."""
+        return self.mode == "120000"
+
+
+def _read_git(root: Path, *args: str) -> bytes:
+    """stdout of git reading the repository being committed (the hook's index kept)."""
+    return run_bytes(["git", *args], root, what=f"git {args[0]}", keep_hook_env=True)
+
+
+def _fsdecode(raw: bytes) -> str:
+    import os
+
+    return os.fsdecode(raw)
+
+
+def staged_changes(root: Path) -> list[StagedChange]:
+    """Every path the commit adds or changes (renames and copies detected, as pre-commit does),
+    read from the index git hands the hook."""
+    out = _read_git(
+        root,
+        "diff",
+        "--cached",
+        "--raw",
+        "-z",
+        "--no-abbrev",
+        "--no-color",
+        "--no-ext-diff",
+        "-M",
+        "-C",
+        f"--diff-filter={STAGED_FILTER}",
+    )
+    fields = out.split(b"\0")
+    changes: list[StagedChange] = []
+    i = 0
+    while i < len(fields) and fields[i].startswith(b":"):
+        meta = fields[i][1:].decode("ascii", "replace").split()
+        _, mode, _, oid, status = meta[:5]
+        letter = status[:1]
+        if letter in "RC":
+            source, path = _fsdecode(fields[i + 1]), _fsdecode(fields[i + 2])
+            i += 3
+        else:
+            source, path = None, _fsdecode(fields[i + 1])
+            i += 2
+        changes.append(StagedChange(path, letter, mode, oid, source))
+    return changes
+
+
+def object_sizes(root: Path, oids: list[str]) -> dict[str, int]:
+    """Size in bytes of each object (one `git cat-file --batch-check`); missing ones left out."""
+    wanted = sorted({o for o in oids if o.strip("0")})
+    if not wanted:
+        return {}
+    out = run_bytes(
+        ["git", "cat-file", "--batch-check=%(objectname) %(objectsize)"],
         root,
         what="git cat-file",
-        input_text="\n".join(blobs.values()) + "\n",
-    ).stdout.split()
-    for (name, _), size in zip(blobs.items(), sizes, strict=False):
-        out.append((name, int(size) if size.isdigit() else 0))
-    return out
+        input_bytes=("\n".join(wanted) + "\n").encode(),
+        keep_hook_env=True,
+    )
+    sizes: dict[str, int] = {}
+    for line in out.decode("ascii", "replace").splitlines():
+        oid, _, size = line.partition(" ")
+        if size.isdigit():
+            sizes[oid] = int(size)
+    return sizes
+
+
+def staged_sizes(root: Path, changes: list[StagedChange]) -> dict[str, int]:
+    """Staged size in bytes of each changed path (submodules and unmerged paths left out)."""
+    blobs = {c.path: c.oid for c in changes if c.mode != _GITLINK and c.oid.strip("0")}
+    sizes = object_sizes(root, list(blobs.values()))
+    return {path: sizes[oid] for path, oid in blobs.items() if oid in sizes}
+
+
+def index_entries(root: Path, paths: list[str]) -> dict[str, tuple[str, str]]:
+    """path → (mode, object id) of those `paths` the index holds at stage 0 (one `git ls-files`)."""
+    wanted = sorted({p for p in paths if p and "\n" not in p})
+    if not wanted:
+        return {}
+    out = _read_git(root, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *wanted)
+    found: dict[str, tuple[str, str]] = {}
+    targets = set(wanted)
+    for entry in out.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, raw_name = entry.partition(b"\t")
+        name = _fsdecode(raw_name)
+        mode, oid, stage = meta.decode("ascii", "replace").split()[:3]
+        if stage == "0" and name in targets:
+            found[name] = (mode, oid)
+    return found
+
+
+def staged_blobs(root: Path, paths: list[str], keep_bytes: int) -> dict[str, StagedBlob]:
+    """The index's version of each of `paths` that it holds (absent ones left out): one
+    `git ls-files` and one streamed `git cat-file --batch`. Bytes are kept up to `keep_bytes`
+    per file; larger ones are hashed as they stream by, never held in memory."""
+    import hashlib
+    import subprocess
+    import threading
+
+    entries = {p: e for p, e in index_entries(root, paths).items() if e[0] != _GITLINK}
+    oids = sorted({oid for _, oid in entries.values()})
+    if not oids:
+        return {}
+    proc = subprocess.Popen(
+        ["git", "cat-file", "--batch"],
+        cwd=root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=hook_env(),
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+
+    def feed() -> None:
+        assert proc.stdin is not None
+        try:
+            proc.stdin.write(("\n".join(oids) + "\n").encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    read: dict[str, tuple[int, str, bytes | None]] = {}
+    try:
+        for _ in oids:
+            header = proc.stdout.readline().decode("ascii", "replace").split()
+            if len(header) != 3 or not header[2].isdigit():
+                continue  # "<oid> missing"
+            oid, size = header[0], int(header[2])
+            digest = hashlib.sha256()
+            kept: list[bytes] = []
+            left = size
+            while left:
+                chunk = proc.stdout.read(min(left, 1 << 20))
+                if not chunk:
+                    raise UserError("git cat-file stopped in the middle of an object")
+                digest.update(chunk)
+                if size <= keep_bytes:
+                    kept.append(chunk)
+                left -= len(chunk)
+            proc.stdout.read(1)  # the newline after each object
+            read[oid] = (size, digest.hexdigest(), b"".join(kept) if size <= keep_bytes else None)
+    finally:
+        writer.join()
+        err = proc.stderr.read() if proc.stderr else b""
+        proc.wait()
+    if proc.returncode != 0:
+        detail = err.decode("utf-8", "replace").strip()
+        raise UserError(f"git cat-file failed (exit {proc.returncode}) reading the index\n{detail}")
+    return {
+        path: StagedBlob(mode, *read[oid]) for path, (mode, oid) in entries.items() if oid in read
+    }

@@ -7,6 +7,7 @@ problem of the file at once.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from mlcode.spec import semantic
 from mlcode.spec.locate import problems_from
 from mlcode.spec.model import MlSpec, rel_path
 from mlcode.spec.stack import Stack
-from mlcode.spec.yamlsource import Positions, Source, load_file
+from mlcode.spec.yamlsource import Positions, Source, decode, load_file, parse
 
 SPEC_FILE = "ml.yaml"
 
@@ -127,3 +128,38 @@ def check_imports(spec: MlSpec, positions: Positions) -> list[Problem]:
                 Problem(where, field, f"{model.estimator!r} is not an estimator class with fit()")
             )
     return problems
+
+
+def load_project_text(
+    root: Path,
+    spec_raw: bytes,
+    read_file: Callable[[str], bytes | None],
+    *,
+    missing: str = "not found",
+) -> Project:
+    """Like `load_project`, but from ml.yaml's bytes, with the team's own stack file read through
+    `read_file(path)` (None: absent, reported as `stack file PATH {missing}`). `mlcode check`
+    gives git's staged versions, so it validates exactly what the commit holds."""
+    source = parse(decode(spec_raw, SPEC_FILE), SPEC_FILE)
+    spec = parse_spec(source)
+    problems = semantic.check(spec, source.positions)
+    stack: Stack | None = None
+    try:
+        if is_stack_path(spec.stack):
+            where = source.positions.locate(("stack",))
+            try:
+                rel_path(spec.stack)
+            except ValueError as exc:
+                raise SpecError([Problem(where, "stack", f"stack file: {exc}")]) from None
+            raw = read_file(spec.stack)
+            if raw is None:
+                raise SpecError([Problem(where, "stack", f"stack file {spec.stack!r} {missing}")])
+            stack = parse_stack(parse(decode(raw, spec.stack), spec.stack))
+        else:
+            stack = resolve_stack(spec, root, source.positions)
+    except SpecError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise SpecError(problems)
+    assert stack is not None
+    return Project(root=root, spec=spec, stack=stack, positions=source.positions)

@@ -211,6 +211,8 @@ def test_check_blocks_stale_and_large_files(project: Path) -> None:
     assert mlcode(project, "check").returncode == 0
     spec = project / "ml.yaml"
     spec.write_text(spec.read_text().replace("max_depth: 5", "max_depth: 9"))
+    assert mlcode(project, "check").returncode == 0  # check judges the commit: not staged yet
+    git(project, "add", "ml.yaml")
     stale = mlcode(project, "check")
     assert stale.returncode == 1
     assert "params.yaml" in stale.stderr

@@ -75,6 +75,8 @@ def run_check(start: Path, max_bytes: int) -> CheckReport:
 
 def _full_check(root: Path, report: CheckReport) -> list[str]:
     from mlcode.errors import SpecError, UserError
+    from mlcode.experiments import experiment_note
+    from mlcode.layout import PARAMS_FILE
     from mlcode.workspace import compute_plan, open_workspace
 
     try:
@@ -88,7 +90,10 @@ def _full_check(root: Path, report: CheckReport) -> list[str]:
         report.problems.append(exc.message)
         return []
     plan, _ = compute_plan(ws, with_status=False)
-    stale = [f"{c.path} ({c.action})" for c in plan.changes]
+    note = experiment_note(plan.changes)  # params.yaml holding `dvc exp` params: say so
+    if note:
+        report.problems.append(note)
+    stale = [f"{c.path} ({c.action})" for c in plan.changes if not (note and c.path == PARAMS_FILE)]
     if stale:
         report.problems.append(
             "generated files are out of sync with ml.yaml: "

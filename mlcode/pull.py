@@ -139,7 +139,8 @@ def _load(root: Path, text: str, source: str) -> Workspace:
         stack = resolve_stack(spec, root, parsed.positions)
     except SpecError as exc:
         raise UserError(
-            f"the params of {source} do not fit ml.yaml; nothing written.\n" + exc.message
+            f"the values from {source} do not fit ml.yaml; nothing written. In ml.yaml as the "
+            "pull would edit it:\n" + exc.message
         ) from None
     project = Project(root=root, spec=spec, stack=stack, positions=parsed.positions)
     inputs = inputs_hash(text.encode("utf-8"), stack_bytes(project), __version__)

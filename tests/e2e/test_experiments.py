@@ -147,7 +147,12 @@ def test_pull_a_named_experiment_equals_exp_apply_then_pull(project: Path, tmp_p
     shutil.copytree(project, other, symlinks=True)
     spec_before = (project / "ml.yaml").read_text(encoding="utf-8")
 
+    before = snapshot(project)
     ok(project, "params", "pull", "small")
+    after = snapshot(project)
+    # Read through `dvc exp show`: the working tree's outputs, dvc.lock and metrics stay as they were.
+    changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+    assert changed == {"ml.yaml", "params.yaml", ".mlcode/manifest.json"}
     expected = spec_before.replace(
         PARAMS_LINE,
         "    params: {n_estimators: 50, max_depth: 5, random_state: 0, min_samples_leaf: 2}\n",

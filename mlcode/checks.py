@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mlcode import __version__
-from mlcode.layout import DVC_FILE, MANIFEST_FILE
+from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE
 from mlcode.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
 
 if TYPE_CHECKING:
@@ -264,8 +264,13 @@ def _compare(compiled: dict[str, str], staged: _Staged, manifest: Manifest) -> l
         missing.append(MANIFEST_FILE)
     elif manifest.files != expected:
         stale.append(MANIFEST_FILE)
+    problems: list[str] = []
+    note = _experiment_note(compiled, staged, manifest) if PARAMS_FILE in stale else None
+    if note:  # params.yaml holding `dvc exp` params: say so instead of "run apply"
+        problems.append(note)
+        stale.remove(PARAMS_FILE)
     if not (missing or stale or leftover):
-        return []
+        return problems
     parts = []
     if missing:
         parts.append("missing from the commit: " + ", ".join(missing))
@@ -273,11 +278,26 @@ def _compare(compiled: dict[str, str], staged: _Staged, manifest: Manifest) -> l
         parts.append("stale in the commit: " + ", ".join(stale))
     if leftover:
         parts.append("no longer generated but still in the commit: " + ", ".join(leftover))
-    return [
+    problems.append(
         "generated files are out of sync with ml.yaml (as staged); "
         + "; ".join(parts)
         + ". Run `mlcode apply`, `git add` those files, and commit again."
-    ]
+    )
+    return problems
+
+
+def _experiment_note(compiled: dict[str, str], staged: _Staged, manifest: Manifest) -> str | None:
+    """The experiment explanation when the staged params.yaml changed since the last apply and
+    differs from the generated one only in model values (what `dvc exp` writes)."""
+    from mlcode.experiments import explain
+
+    blob = staged.get(PARAMS_FILE)
+    if blob is None or blob.sha256 == manifest.files.get(PARAMS_FILE):
+        return None
+    data = staged.data(PARAMS_FILE)
+    if data is None:
+        return None
+    return explain(compiled[PARAMS_FILE], data.decode("utf-8", "replace"))
 
 
 def _staged_problems(

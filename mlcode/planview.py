@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from mlcode.experiments import experiment_note
 from mlcode.plan import FileChange, Plan
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
@@ -31,6 +32,9 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
         out.append(f"{SYMBOLS[change.action]} {change.path} ({change.action}){note}")
         if diffs and change.action == "update":
             out.extend("    " + line for line in _diff(change))
+    experiment = experiment_note(plan.changes)
+    if experiment:
+        out.append(f"  note: {experiment}")
     for path in plan.track:
         out.append(f"+ {path} (dvc add: version the dataset with DVC, not git)")
     if plan.remote:

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("mlcode.cli.schema:command", "Print the JSON Schema of ml.yaml."),
     "plan": ("mlcode.cli.plan:command", "Show what apply would change (files, remote, stages)."),
     "apply": ("mlcode.cli.apply:command", "Write generated files, set up DVC, stage in git."),
+    "params": ("mlcode.cli.params:command", "Keep a DVC experiment's params in ml.yaml (pull)."),
     "check": ("mlcode.cli.check:command", "Pre-commit check: valid, in sync, no large files."),
     "run": ("mlcode.cli.run:command", "Reproduce models through DVC and show their metrics."),
     "step": ("mlcode.cli.step:command", "Run one built-in pipeline step (called by dvc.yaml)."),

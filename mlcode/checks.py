@@ -289,11 +289,14 @@ def _compare(compiled: dict[str, str], staged: _Staged, manifest: Manifest) -> l
 def _experiment_note(compiled: dict[str, str], staged: _Staged, manifest: Manifest) -> str | None:
     """The experiment explanation when the staged params.yaml changed since the last apply and
     differs from the generated one only in model values (what `dvc exp` writes)."""
+    from mlcode.adapters.git import staged_differs_from_head
     from mlcode.experiments import explain
 
     blob = staged.get(PARAMS_FILE)
     if blob is None or blob.sha256 == manifest.files.get(PARAMS_FILE):
         return None
+    if not staged_differs_from_head(staged.root, PARAMS_FILE):
+        return None  # the commit keeps HEAD's params.yaml: stale, not an experiment's values
     data = staged.data(PARAMS_FILE)
     if data is None:
         return None

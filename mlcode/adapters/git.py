@@ -69,6 +69,19 @@ def _read_git(root: Path, *args: str) -> bytes:
     return run_bytes(["git", *args], root, what=f"git {args[0]}", keep_hook_env=True)
 
 
+def staged_differs_from_head(root: Path, path: str) -> bool:
+    """True when the commit being made changes `path` (its staged version differs from HEAD's;
+    true as well before the first commit)."""
+    result = run(
+        ["git", "diff", "--cached", "--quiet", "--", path],
+        root,
+        what="git diff --cached",
+        check=False,
+        keep_hook_env=True,
+    )
+    return result.returncode != 0
+
+
 def _fsdecode(raw: bytes) -> str:
     import os
 

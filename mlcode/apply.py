@@ -39,7 +39,7 @@ from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE, STATE_DIR
 from mlcode.manifest import sha256_text
 from mlcode.plan import GENERATED_PATHS, Plan, owned
 from mlcode.spec.yamlsource import render_path
-from mlcode.workspace import Workspace, read_text, safe_target, stage_paths
+from mlcode.workspace import Workspace, read_manifest, read_text, safe_target, stage_paths
 
 PLAN_FORMAT = "mlcode-plan"
 SIGNAL_SEAM = "MLCODE_TEST_SIGNAL_AT"
@@ -320,7 +320,10 @@ def _run(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> ApplyResult:
         dvc.dvc(root, "add", *plan.track, what="dvc add (versioning datasets with DVC)")
         result.tracked = list(plan.track)
         checkpoint("dvc-add")
-    paths = [p for p in stage_paths(ws, compiled) if p != MANIFEST_FILE]
+    # every file a completed apply stages, and those the manifest lists (deletions included)
+    paths = stage_paths(ws, compiled) + [c.path for c in plan.changes if c.action == "delete"]
+    paths += list(owned(read_manifest(root)))
+    paths = [p for p in dict.fromkeys(paths) if p != MANIFEST_FILE]
     in_index = set(git.tracked(root, paths))
     git.add(root, [p for p in paths if (root / p).exists() or p in in_index])
     checkpoint("git-add")
@@ -358,8 +361,6 @@ def _configure_remote(root: Path, plan: Plan) -> None:
 
 def target_hashes(ws: Workspace, compiled: dict[str, str]) -> dict[str, str | None]:
     """sha256 of every file a plan depends on (None when absent)."""
-    from mlcode.workspace import read_manifest
-
     paths = set(compiled) | set(owned(read_manifest(ws.root))) | {MANIFEST_FILE, ".dvc/config"}
     out: dict[str, str | None] = {}
     for path in sorted(paths):

@@ -389,6 +389,7 @@ def test_generated_file_without_header_is_never_deleted(project: Path) -> None:
     _apply(project, "--force")
     assert kept.read_text() == mine
     assert not (workflows / "mlcode-retrain.yml").exists()  # still generated: deleted
+    assert ".github/workflows/mlcode-retrain.yml" not in git(project, "ls-files").split()
 
 
 def test_half_applied_state_is_never_in_sync(project: Path) -> None:

@@ -7,17 +7,22 @@ its first write, so validate never passes what apply refuses:
   replaces a symlinked file with a copy;
 - a `.gitignore` rule that ignores a dataset's `.dvc` pointer (or its folder): DVC refuses to
   write a git-ignored pointer (`git check-ignore`, the rule DVC applies);
-- a command DVC cannot interpolate (`mlcode.spec.interpolation`).
+- a command DVC cannot interpolate (`mlcode.spec.interpolation`);
+- a user stage output that is (or contains, or lies inside) another stage's output: DVC refuses
+  overlapping outputs.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from mlcode.errors import Problem, UserError
 from mlcode.spec import interpolation
 from mlcode.spec.load import Project
-from mlcode.spec.yamlsource import render_path
+from mlcode.spec.model import MlSpec
+from mlcode.spec.yamlsource import Positions, render_path
 
 
 def _datasets(project: Project) -> dict[str, str]:
@@ -85,8 +90,57 @@ def _at(project: Project, name: str, message: str) -> Problem:
     return Problem(project.positions.locate(where), render_path(where), message)
 
 
+def _outputs(stage: dict[str, Any]) -> list[str]:
+    wdir = PurePosixPath(str(stage.get("wdir", ".")))
+    out: list[str] = []
+    for kind in ("outs", "metrics", "plots"):
+        for item in stage.get(kind) or []:
+            for path in [item] if isinstance(item, str) else list(item):
+                if isinstance(path, str) and "${" not in path:
+                    out.append(PurePosixPath(os.path.normpath(wdir / path)).as_posix())
+    return out
+
+
+def output_problems(spec: MlSpec, positions: Positions) -> list[Problem]:
+    """User stages whose outputs overlap another stage's (pure: from the compiled stages)."""
+    from mlcode.compile.dvc import dvc_data
+
+    stages = dvc_data(spec).get("stages", {})
+    owners: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name, stage in stages.items():
+        if not isinstance(stage, dict) or "foreach" in stage or "matrix" in stage:
+            continue
+        for path in _outputs(stage):
+            clash = next(
+                (
+                    other
+                    for other in owners
+                    if other == path or other.startswith(path + "/") or path.startswith(other + "/")
+                ),
+                None,
+            )
+            if clash is not None and name in spec.stages:
+                where = ("stages", name, "outs")
+                problems.append(
+                    Problem(
+                        positions.locate(where),
+                        render_path(where),
+                        f"output {path!r} overlaps {clash!r}, an output of stage "
+                        f"{owners[clash]!r}: DVC refuses two stages writing the same files",
+                    )
+                )
+            owners.setdefault(path, name)
+    return problems
+
+
+def pure_problems(spec: MlSpec, positions: Positions) -> list[Problem]:
+    """What DVC's loader would refuse, decided without DVC or the file system."""
+    return interpolation.check(spec, positions) + output_problems(spec, positions)
+
+
 def project_problems(project: Project) -> list[Problem]:
     """Every problem apply would refuse on, in file order."""
     problems = dataset_problems(project)
-    problems += interpolation.check(project.spec, project.positions)
+    problems += pure_problems(project.spec, project.positions)
     return sorted(problems, key=lambda p: (p.location.line, p.location.column, p.field))

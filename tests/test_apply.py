@@ -1,5 +1,6 @@
-"""Apply's checks before the first write: validate's pure mirror of DVC's interpolation rules
-agrees with DVC's own loader on the compiled dvc.yaml, over good and bad commands."""
+"""Apply's checks before the first write: validate's pure mirror of what DVC's loader refuses
+(interpolation in commands, overlapping outputs) agrees with DVC's own loader on the compiled
+dvc.yaml, over good and bad stages."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 
 from mlcode.adapters import dvc
 from mlcode.compile import compile_project
+from mlcode.preflight import pure_problems
 from mlcode.resources import stack_presets
-from mlcode.spec import interpolation
 from mlcode.spec.load import parse_spec, parse_stack
 from mlcode.spec.yamlsource import load_file, parse
 
@@ -53,6 +54,12 @@ CASES = [
     ("    cmd: [echo ok, 'echo ${nope}']\n", False),
     ("    vars: [{n: 3}]\n    cmd: echo ${m}\n", False),
     ("    foreach: [a, b]\n    do:\n      cmd: echo ${item..x}\n", False),
+    ("    cmd: echo\n    outs: [reports/r.txt]\n", True),
+    ("    cmd: echo\n    outs: [models/iris]\n", False),  # the train stage's output
+    ("    cmd: echo\n    outs: [models]\n", False),  # contains it
+    ("    cmd: echo\n    outs: [models/iris/extra.bin]\n", False),  # inside it
+    ("    cmd: echo\n    metrics: [{metrics/iris.json: {cache: false}}]\n", False),
+    ("    cmd: echo\n    wdir: models\n    outs: [iris]\n", False),
 ]
 
 
@@ -65,7 +72,7 @@ def test_validate_mirrors_dvcs_own_loader(body: str, accepted: bool, tmp_path: P
     compiled = compile_project(spec, stack)
     files = {p: compiled[p] for p in ("dvc.yaml", "params.yaml")}
     by_dvc = dvc.parse_problem(tmp_path, files, [])
-    by_mlcode = interpolation.check(spec, source.positions)
+    by_mlcode = pure_problems(spec, source.positions)
     assert (by_dvc is None) == accepted, by_dvc
     assert (not by_mlcode) == accepted, by_mlcode
     for problem in by_mlcode:
@@ -75,5 +82,7 @@ def test_validate_mirrors_dvcs_own_loader(body: str, accepted: bool, tmp_path: P
 
 def test_syntax_only_where_values_are_unknowable() -> None:
     """A stage reading a vars file: names cannot be checked without it, syntax still is."""
+    from mlcode.spec import interpolation
+
     assert interpolation.expression_problem("echo ${anything}", None) is None
     assert interpolation.expression_problem("echo ${a..b}", None) is not None

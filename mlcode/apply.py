@@ -39,7 +39,14 @@ from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE, STATE_DIR
 from mlcode.manifest import sha256_text
 from mlcode.plan import GENERATED_PATHS, Plan, owned
 from mlcode.spec.yamlsource import render_path
-from mlcode.workspace import Workspace, read_manifest, read_text, safe_target, stage_paths
+from mlcode.workspace import (
+    RESCUE_DIR,
+    Workspace,
+    read_manifest,
+    read_text,
+    safe_target,
+    stage_paths,
+)
 
 PLAN_FORMAT = "mlcode-plan"
 SIGNAL_SEAM = "MLCODE_TEST_SIGNAL_AT"
@@ -53,6 +60,7 @@ CHECKPOINTS = (
     "remote-modify",
     "remote-default",
     "untrack",
+    "rescue",
     "dvc-add",
     "git-add",
     "manifest-staged",
@@ -203,6 +211,7 @@ class Journal:
     index: bytes | None
     made_dvc: bool
     folders: list[Path]
+    datasets: list[str] = field(default_factory=list)
 
     @classmethod
     def capture(cls, root: Path, paths: list[str], index_path: Path) -> Journal:
@@ -238,6 +247,7 @@ class Journal:
                         path.unlink()
                 elif read_bytes(path) != data:
                     atomic_write(path, data)
+            put_back(self.root, self.datasets)
             if self.made_dvc:
                 shutil.rmtree(self.root / ".dvc", ignore_errors=True)
             for folder in self.folders:
@@ -249,6 +259,30 @@ class Journal:
                 atomic_write(self.index_path, self.index)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def keep_links(root: Path, datasets: list[str]) -> None:
+    """Hard-link each dataset into RESCUE_DIR (where the file system allows it)."""
+    for rel in datasets:
+        link = root / RESCUE_DIR / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        with contextlib.suppress(OSError):
+            os.link(root / rel, link)
+
+
+def put_back(root: Path, datasets: list[str]) -> None:
+    """Datasets missing from disk come back from their RESCUE_DIR link; the links go away."""
+    rescue = root / RESCUE_DIR
+    if not rescue.is_dir():
+        return
+    for rel in datasets:
+        link, target = rescue / rel, root / rel
+        if link.is_file() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(link, target)
+    shutil.rmtree(rescue, ignore_errors=True)
 
 
 def read_bytes(path: Path) -> bytes | None:
@@ -270,6 +304,7 @@ def execute(ws: Workspace, plan: Plan, compiled: dict[str, str], *, force: bool)
     for path in plan.track:
         touched += [path + ".dvc", (PurePosixPath(path).parent / ".gitignore").as_posix()]
     journal = Journal.capture(ws.root, touched, git.index_file(ws.root))
+    journal.datasets = list(plan.track)
     try:
         return _run(ws, plan, compiled)
     except BaseException:
@@ -283,6 +318,7 @@ def _run(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> ApplyResult:
     result = ApplyResult()
     root = ws.root
     checkpoint("start")
+    put_back(root, plan.track)  # an interrupted dvc add may have left a dataset only in RESCUE_DIR
     if plan.dvc_init:
         force = (root / ".dvc").is_dir()  # left empty-handed by an interrupted init
         dvc.dvc(root, "init", *(["-f"] if force else []), what="dvc init")
@@ -307,8 +343,8 @@ def _run(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> ApplyResult:
             result.written.append(change.path)
         checkpoint(f"write:{change.path}")
     ignore = root / STATE_DIR / ".gitignore"
-    if read_text(ignore) != "*.lock\n":
-        atomic_write(ignore, "*.lock\n")
+    if read_text(ignore) != "*.lock\nrescue/\n":
+        atomic_write(ignore, "*.lock\nrescue/\n")
         checkpoint("state-gitignore")
     if plan.remote:
         _configure_remote(root, plan)
@@ -317,9 +353,12 @@ def _run(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> ApplyResult:
         git.rm_cached(root, plan.untrack)
         checkpoint("untrack")
     if plan.track:
+        keep_links(root, plan.track)
+        checkpoint("rescue")
         dvc.dvc(root, "add", *plan.track, what="dvc add (versioning datasets with DVC)")
         result.tracked = list(plan.track)
         checkpoint("dvc-add")
+        put_back(root, plan.track)
     # every file a completed apply stages, and those the manifest lists (deletions included)
     paths = stage_paths(ws, compiled) + [c.path for c in plan.changes if c.action == "delete"]
     paths += list(owned(read_manifest(root)))

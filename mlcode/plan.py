@@ -62,6 +62,7 @@ class Plan:
     untrack: list[str] = field(default_factory=list)  # datasets tracked by git: `git rm --cached`
     autostage: bool = False  # `core.autostage` is not set in .dvc/config yet
     stage: list[str] = field(default_factory=list)  # files apply stages that git has not staged
+    rescue: list[str] = field(default_factory=list)  # datasets to put back from an interrupted add
 
     @property
     def changes(self) -> list[FileChange]:

@@ -36,6 +36,8 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
         out.append(f"{SYMBOLS[change.action]} {change.path} ({change.action}){note}")
         if diffs and change.action == "update" and change.path != MANIFEST_FILE:
             out.extend("    " + line for line in _diff(change))
+    for path in plan.rescue:
+        out.append(f"~ {path} (put back from .mlcode/rescue/, kept by an interrupted dvc add)")
     for path in plan.track:
         if path in plan.untrack:
             out.append(f"~ {path} (stop tracking in git, version with DVC; the file stays)")
@@ -87,6 +89,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "untrack": plan.untrack,
         "autostage": plan.autostage,
         "stage": plan.stage,
+        "rescue": plan.rescue,
         "remote": None
         if plan.remote is None
         else {

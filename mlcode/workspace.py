@@ -22,6 +22,10 @@ from mlcode.spec.load import Project, load_project
 if TYPE_CHECKING:
     from mlcode.adapters.dvc import PendingStatus
 
+# While `dvc add` runs, apply keeps a hard link of each dataset here: DVC removes the file and
+# copies it back from its cache, and an interruption in between must not lose it.
+RESCUE_DIR = f"{STATE_DIR}/rescue"
+
 
 @dataclass(frozen=True)
 class Workspace:
@@ -122,6 +126,7 @@ def compute_plan(
     remote = remote_change(ws.project.stack, ws.project.spec.project, read_config(ws.root))
     track, untrack = dataset_changes(ws)
     stage = unstaged(ws, compiled, files)
+    rescue = rescued(ws)
     stale: dict[str, list[str]] = {}
     if with_status or pending is not None:
         stale = stale_stages(
@@ -137,6 +142,7 @@ def compute_plan(
         untrack=untrack,
         autostage=not dvc_init and not autostage_set(config or ""),
         stage=stage,
+        rescue=rescue,
     )
     return plan, compiled
 
@@ -181,7 +187,8 @@ def dataset_changes(ws: Workspace) -> tuple[list[str], list[str]]:
     """
     from mlcode.adapters import git
 
-    present = [p for p in versioned_datasets(ws) if (ws.root / p).is_file()]
+    saved = set(rescued(ws))
+    present = [p for p in versioned_datasets(ws) if (ws.root / p).is_file() or p in saved]
     if not present:
         return [], []
     in_git = git.tracked(ws.root, present)
@@ -192,6 +199,16 @@ def dataset_changes(ws: Workspace) -> tuple[list[str], list[str]]:
         if p in in_git or p not in ignored or not pointer_ok(ws.root / (p + ".dvc"), p)
     ]
     return track, [p for p in present if p in in_git]
+
+
+def rescued(ws: Workspace) -> list[str]:
+    """Datasets missing from disk whose hard link an interrupted `dvc add` left in RESCUE_DIR."""
+    rescue = ws.root / RESCUE_DIR
+    if not rescue.is_dir():
+        return []
+    return [
+        p for p in versioned_datasets(ws) if not (ws.root / p).exists() and (rescue / p).is_file()
+    ]
 
 
 def pointer_ok(pointer: Path, data: str) -> bool:

@@ -35,6 +35,7 @@ POINTS = (
     "remote-add",
     "remote-default",
     "untrack",
+    "rescue",
     "dvc-add",
     "git-add",
     "manifest-staged",
@@ -172,3 +173,32 @@ def test_signal_after_a_delay_then_apply_again(
     if code != 0:
         _half_applied_is_visible(root, reference)
     _finish_and_compare(root, reference)
+
+
+def test_dataset_removed_by_an_interrupted_dvc_add_comes_back(
+    template: tuple[Path, State], tmp_path: Path
+) -> None:
+    """DVC's `add` deletes the data file and copies it back from its cache; killed in between,
+    the data would only be in the cache. Apply keeps a hard link, and the next apply puts it back."""
+    repo, reference = template
+    root = _copy(repo, tmp_path)
+    data = (root / "data" / "iris.csv").read_bytes()
+    hurt = mlcode_with(root, {SIGNAL_SEAM: "rescue:KILL"})
+    assert hurt.returncode == -signal.SIGKILL
+    (root / "data" / "iris.csv").unlink()  # where DVC's relink would leave it
+    plan = mlcode(root, "plan", "--no-status")
+    assert "data/iris.csv (put back from .mlcode/rescue/" in plan.stdout, plan.stdout
+    _finish_and_compare(root, reference)
+    assert (root / "data" / "iris.csv").read_bytes() == data
+
+
+def mlcode_with(root: Path, extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`mlcode apply --auto-approve` with extra environment variables."""
+    return subprocess.run(
+        [str(BIN / "mlcode"), "apply", "--auto-approve"],
+        cwd=root,
+        env={**env(), **extra},
+        capture_output=True,
+        text=True,
+        check=False,
+    )

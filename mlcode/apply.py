@@ -1,26 +1,71 @@
-"""Carry out a Plan: refuse what must not be touched, then write atomically, configure DVC, stage
-the files in git. Every check happens before the first write.
+"""Carry out a Plan, all or nothing: check everything before the first write, then write,
+configure DVC and stage in git; roll back when a step fails, and write the manifest last.
+
+Order (each step is safe to be interrupted after; the next plan shows what is left and the next
+apply completes it):
+
+1. refuse: foreign or hand-edited files, symlinks, unwritable or git-ignored targets, datasets DVC
+   would refuse, a pipeline DVC's own loader cannot read (asked in a child process);
+2. `dvc init` (+ `core.autostage`), generated files (atomic writes), the DVC remote;
+3. datasets: `git rm --cached` for those git tracks (the data stays on disk), then `dvc add`;
+4. `git add` of every file a completed apply stages (not only those written in this run);
+5. the manifest: staged in the index first, then written. It is written only on success, so while
+   it is missing or old, `plan` and `check` report the apply as unfinished.
+
+A failure in 2-5 (an external call, Ctrl-C, SIGTERM) restores every file apply may touch, the DVC
+config and the git index as they were. A SIGKILL cannot be caught: the state it leaves is completed
+by the next apply.
+
+Test seam: `MLCODE_TEST_SIGNAL_AT=<checkpoint>:<SIGNAL>` makes apply send itself that signal at the
+named checkpoint (see `CHECKPOINTS`); the fault-injection tests use it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import signal
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlcode import __version__
-from mlcode.errors import UserError
+from mlcode.compile.header import is_generated
+from mlcode.errors import Location, Problem, SpecError, UserError
 from mlcode.experiments import experiment_note
 from mlcode.fsutil import atomic_write
-from mlcode.layout import MANIFEST_FILE, STATE_DIR
-from mlcode.manifest import Manifest, sha256_text
-from mlcode.plan import Plan
-from mlcode.spec.jsonschema import SCHEMA_FILE
-from mlcode.workspace import Workspace, read_text, safe_target
+from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE, STATE_DIR
+from mlcode.manifest import sha256_text
+from mlcode.plan import GENERATED_PATHS, Plan, owned
+from mlcode.spec.yamlsource import render_path
+from mlcode.workspace import (
+    RESCUE_DIR,
+    Workspace,
+    read_manifest,
+    read_text,
+    safe_target,
+    stage_paths,
+)
 
 PLAN_FORMAT = "mlcode-plan"
+SIGNAL_SEAM = "MLCODE_TEST_SIGNAL_AT"
+CHECKPOINTS = (
+    "start",
+    "dvc-init",
+    "autostage",
+    "write:<path>",
+    "state-gitignore",
+    "remote-add",
+    "remote-modify",
+    "remote-default",
+    "untrack",
+    "rescue",
+    "dvc-add",
+    "git-add",
+    "manifest-staged",
+)
 
 
 @dataclass
@@ -66,61 +111,272 @@ def _writable(path: Path) -> bool:
     return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
 
 
-def preflight(ws: Workspace, plan: Plan) -> None:
-    """Every target is inside the repo, not a symlink, and writable."""
-    targets = [c.path for c in plan.changes] + [MANIFEST_FILE]
+def preflight(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> None:
+    """Everything knowable before writing: the project's own problems (as `validate` reports
+    them), targets inside the repo, not symlinks, writable, not ignored by git, and a pipeline
+    DVC can load."""
+    from mlcode.adapters import git
+    from mlcode.preflight import project_problems
+
+    problems = project_problems(ws.project)
+    if problems:
+        raise SpecError(problems)
+    targets = [c.path for c in plan.changes] + [MANIFEST_FILE, ".dvc/config"]
+    targets += [p + ".dvc" for p in plan.track]
     blocked = [p for p in targets if not _writable(safe_target(ws.root, p))]
     if blocked:
         raise UserError(f"cannot write {', '.join(blocked)}: permission denied; nothing written")
+    _refuse_partial_dvc(ws.root)
+    paths = stage_paths(ws, compiled)
+    in_index = set(git.tracked(ws.root, paths))
+    ignored = {p: r for p, r in git.ignored(ws.root, paths).items() if p not in in_index}
+    if ignored:
+        rules = "; ".join(f"{p} (by {r})" for p, r in sorted(ignored.items()))
+        raise UserError(
+            f"git ignores files apply must stage: {rules}. Un-ignore them (mlcode commits its "
+            "generated files, DVC's config and the data pointers); nothing written"
+        )
+    pipeline = {DVC_FILE, PARAMS_FILE}
+    if any(c.path in pipeline for c in plan.changes) and DVC_FILE in compiled:
+        _ask_dvc_parser(ws, compiled)
+
+
+def _refuse_partial_dvc(root: Path) -> None:
+    dot_dvc = root / ".dvc"
+    if dot_dvc.is_dir() and not (dot_dvc / "config").is_file() and (dot_dvc / "cache").exists():
+        raise UserError(
+            ".dvc/ exists without its config but holds a cache: finish it with `dvc init -f` "
+            "only if the cache can go, or restore .dvc/config; nothing written"
+        )
+
+
+def _ask_dvc_parser(ws: Workspace, compiled: dict[str, str]) -> None:
+    """Raise, located in ml.yaml, when DVC's own loader refuses the compiled pipeline."""
+    import re
+
+    from mlcode.adapters import dvc
+
+    files = {p: compiled[p] for p in (DVC_FILE, PARAMS_FILE) if p in compiled}
+    reason = dvc.parse_problem(ws.root, files, _vars_files(ws))
+    if reason is None:
+        return
+    where: tuple[str | int, ...] = ()
+    for match in re.finditer(r"stages\.([^.'@\s:]+)((?:\.[A-Za-z_]+)*)", reason):
+        name = match.group(1)
+        if name in ws.project.spec.stages:
+            rest = [p for p in match.group(2).split(".") if p]
+            where = ("stages", name, *rest)
+            break
+    location = ws.project.positions.locate(where) if where else Location("ml.yaml")
+    raise SpecError(
+        [
+            Problem(
+                location,
+                render_path(where) if where else "",
+                f"DVC cannot load the dvc.yaml compiled from ml.yaml: {reason}",
+            )
+        ]
+    )
+
+
+def _vars_files(ws: Workspace) -> list[str]:
+    """Files user stages name in `vars` (DVC reads them while loading the pipeline)."""
+    out: list[str] = []
+    for stage in ws.project.spec.stages.values():
+        wdir = PurePosixPath(stage.wdir or ".")
+        items: list[Any] = list(stage.vars)
+        if stage.do and isinstance(stage.do.get("vars"), list):
+            items += stage.do["vars"]
+        for item in items:
+            if isinstance(item, str) and "${" not in item:
+                rel = (wdir / item.partition(":")[0]).as_posix()
+                if ".." not in PurePosixPath(rel).parts and not rel.startswith("/"):
+                    out.append(rel)
+    return sorted(set(out))
+
+
+def checkpoint(name: str) -> None:
+    """The fault-injection seam: signal ourselves at `name` when the test environment asks."""
+    wanted = os.environ.get(SIGNAL_SEAM)
+    if not wanted:
+        return
+    point, _, sig = wanted.rpartition(":")
+    if point == name:
+        os.kill(os.getpid(), getattr(signal, f"SIG{sig}"))
+
+
+@dataclass
+class Journal:
+    """What apply may change, as it was before: file bytes, created folders, the git index."""
+
+    root: Path
+    files: dict[str, bytes | None]
+    index_path: Path
+    index: bytes | None
+    made_dvc: bool
+    folders: list[Path]
+    datasets: list[str] = field(default_factory=list)
+
+    @classmethod
+    def capture(cls, root: Path, paths: list[str], index_path: Path) -> Journal:
+        files: dict[str, bytes | None] = {}
+        folders: list[Path] = []
+        for rel in dict.fromkeys(paths):
+            path = root / rel
+            try:
+                files[rel] = path.read_bytes()
+            except FileNotFoundError:
+                files[rel] = None
+            probe = path.parent
+            while probe != root and not probe.exists():
+                folders.append(probe)
+                probe = probe.parent
+        try:
+            index: bytes | None = index_path.read_bytes()
+        except FileNotFoundError:
+            index = None
+        made_dvc = not (root / ".dvc").exists()
+        folders = sorted(set(folders), key=lambda p: len(p.parts), reverse=True)
+        return cls(root, files, index_path, index, made_dvc, folders)
+
+    def restore(self) -> None:
+        """Put every captured file, folder and the index back; signals wait until it is done."""
+        blocked = {signal.SIGINT, signal.SIGTERM}
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+        try:
+            for rel, data in self.files.items():
+                path = self.root / rel
+                if data is None:
+                    with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                        path.unlink()
+                elif read_bytes(path) != data:
+                    atomic_write(path, data)
+            put_back(self.root, self.datasets)
+            if self.made_dvc:
+                shutil.rmtree(self.root / ".dvc", ignore_errors=True)
+            for folder in self.folders:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            if self.index is None:
+                self.index_path.unlink(missing_ok=True)
+            elif read_bytes(self.index_path) != self.index:
+                atomic_write(self.index_path, self.index)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def keep_links(root: Path, datasets: list[str]) -> None:
+    """Hard-link each dataset into RESCUE_DIR (where the file system allows it)."""
+    for rel in datasets:
+        link = root / RESCUE_DIR / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        with contextlib.suppress(OSError):
+            os.link(root / rel, link)
+
+
+def put_back(root: Path, datasets: list[str]) -> None:
+    """Datasets missing from disk come back from their RESCUE_DIR link; the links go away."""
+    rescue = root / RESCUE_DIR
+    if not rescue.is_dir():
+        return
+    for rel in datasets:
+        link, target = rescue / rel, root / rel
+        if link.is_file() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(link, target)
+    shutil.rmtree(rescue, ignore_errors=True)
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """A file's bytes, or None when absent."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
 
 
 def execute(ws: Workspace, plan: Plan, compiled: dict[str, str], *, force: bool) -> ApplyResult:
-    """Apply `plan` (computed from `compiled`) to the workspace."""
-    from mlcode.adapters import dvc, git
-    from mlcode.workspace import read_manifest
+    """Apply `plan` (computed from `compiled`) to the workspace, all or nothing."""
+    from mlcode.adapters import git
 
     refuse_unsafe(plan, force=force)
-    preflight(ws, plan)
+    preflight(ws, plan, compiled)
+    touched = [c.path for c in plan.files] + [f"{STATE_DIR}/.gitignore"]
+    touched += [".dvc/config", ".dvc/.gitignore", ".dvcignore"]
+    for path in plan.track:
+        touched += [path + ".dvc", (PurePosixPath(path).parent / ".gitignore").as_posix()]
+    journal = Journal.capture(ws.root, touched, git.index_file(ws.root))
+    journal.datasets = list(plan.track)
+    try:
+        return _run(ws, plan, compiled)
+    except BaseException:
+        journal.restore()
+        raise
+
+
+def _run(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> ApplyResult:
+    from mlcode.adapters import dvc, git
+
     result = ApplyResult()
     root = ws.root
+    checkpoint("start")
+    put_back(root, plan.track)  # an interrupted dvc add may have left a dataset only in RESCUE_DIR
     if plan.dvc_init:
-        dvc.init(root)
+        force = (root / ".dvc").is_dir()  # left empty-handed by an interrupted init
+        dvc.dvc(root, "init", *(["-f"] if force else []), what="dvc init")
+        checkpoint("dvc-init")
+    if plan.dvc_init or plan.autostage:
         # `dvc repro` then stages dvc.lock and the .gitignore files it writes, as git-native
         # tooling should; a user can turn it off with `dvc config core.autostage false`.
         dvc.dvc(root, "config", "core.autostage", "true", what="dvc config")
+        checkpoint("autostage")
     for change in plan.changes:
+        if change.path == MANIFEST_FILE:
+            continue
         target = safe_target(root, change.path)
         if change.action == "delete":
-            target.unlink(missing_ok=True)
-            result.deleted.append(change.path)
+            text = read_text(target)
+            if change.path in GENERATED_PATHS and text is not None and is_generated(text):
+                target.unlink()
+                result.deleted.append(change.path)
         else:
             assert change.new is not None
             atomic_write(target, change.new)
             result.written.append(change.path)
-    manifest = Manifest(
-        files={p: sha256_text(t) for p, t in compiled.items()},
-        inputs=ws.inputs,
-        mlcode_version=__version__,
-        datasets=tuple(sorted({ds.path for ds in ws.project.spec.data.values()})),
-    )
-    if plan.changes or read_manifest(root) != manifest:
-        atomic_write(root / MANIFEST_FILE, manifest.to_text())
+        checkpoint(f"write:{change.path}")
     ignore = root / STATE_DIR / ".gitignore"
-    if read_text(ignore) != "*.lock\n":
-        atomic_write(ignore, "*.lock\n")
+    if read_text(ignore) != "*.lock\nrescue/\n":
+        atomic_write(ignore, "*.lock\nrescue/\n")
+        checkpoint("state-gitignore")
     if plan.remote:
         _configure_remote(root, plan)
         result.remote = plan.remote.name
+    if plan.untrack:
+        git.rm_cached(root, plan.untrack)
+        checkpoint("untrack")
     if plan.track:
-        dvc.dvc(root, "add", "-q", *plan.track, what="dvc add (versioning datasets with DVC)")
+        keep_links(root, plan.track)
+        checkpoint("rescue")
+        dvc.dvc(root, "add", *plan.track, what="dvc add (versioning datasets with DVC)")
         result.tracked = list(plan.track)
-    to_stage = [*result.written, *result.deleted, MANIFEST_FILE, f"{STATE_DIR}/.gitignore"]
-    to_stage += [".dvc/config", ".dvc/.gitignore", ".dvcignore", "ml.yaml", SCHEMA_FILE]
-    for path in plan.track:
-        to_stage.append(path + ".dvc")
-        to_stage.append(str(Path(path).parent / ".gitignore"))
-    existing = [p for p in dict.fromkeys(to_stage) if (root / p).exists() or p in result.deleted]
-    git.add(root, existing)
+        checkpoint("dvc-add")
+        put_back(root, plan.track)
+    # every file a completed apply stages, and those the manifest lists (deletions included)
+    paths = stage_paths(ws, compiled) + [c.path for c in plan.changes if c.action == "delete"]
+    paths += list(owned(read_manifest(root)))
+    paths = [p for p in dict.fromkeys(paths) if p != MANIFEST_FILE]
+    in_index = set(git.tracked(root, paths))
+    git.add(root, [p for p in paths if (root / p).exists() or p in in_index])
+    checkpoint("git-add")
+    manifest = next((c for c in plan.files if c.path == MANIFEST_FILE), None)
+    if manifest is not None and manifest.new is not None and manifest.action != "noop":
+        git.stage_text(root, MANIFEST_FILE, manifest.new)
+        checkpoint("manifest-staged")
+        atomic_write(root / MANIFEST_FILE, manifest.new)
+    elif (root / MANIFEST_FILE).exists():
+        git.add(root, [MANIFEST_FILE])
     result.credentials = sorted(ws.project.stack.remote.credentials.values())
     return result
 
@@ -137,17 +393,18 @@ def _configure_remote(root: Path, plan: Plan) -> None:
         if url.startswith("../") and "://" not in url:
             url = url[3:]
         dvc.dvc(root, "remote", "add", "-f", remote.name, url, what="dvc remote add")
+        checkpoint("remote-add")
     for key, value in remote.options.items():
         dvc.dvc(root, "remote", "modify", remote.name, key, value, what="dvc remote modify")
+        checkpoint("remote-modify")
     if remote.make_default:
         dvc.dvc(root, "remote", "default", remote.name, what="dvc remote default")
+        checkpoint("remote-default")
 
 
 def target_hashes(ws: Workspace, compiled: dict[str, str]) -> dict[str, str | None]:
     """sha256 of every file a plan depends on (None when absent)."""
-    from mlcode.workspace import read_manifest
-
-    paths = set(compiled) | set(read_manifest(ws.root).files) | {MANIFEST_FILE, ".dvc/config"}
+    paths = set(compiled) | set(owned(read_manifest(ws.root))) | {MANIFEST_FILE, ".dvc/config"}
     out: dict[str, str | None] = {}
     for path in sorted(paths):
         text = read_text(safe_target(ws.root, path))

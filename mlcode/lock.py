@@ -1,7 +1,14 @@
-"""A file lock that serializes concurrent `mlcode apply` runs on one repository."""
+"""A file lock that serializes concurrent `mlcode apply` runs on one repository.
+
+The lock file exists only while held: it is removed on release (and its folder, when the lock
+created it and it is left empty), so an apply that refuses leaves the tree as it found it. A
+waiter that wins the lock on a file already removed by its holder opens the new one and waits
+again.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
@@ -12,27 +19,46 @@ from pathlib import Path
 from mlcode.errors import UserError
 
 
-@contextmanager
-def exclusive(path: Path, *, timeout: float = 60.0) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (created if needed), waiting up to `timeout` seconds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + timeout
+def _acquire(path: Path, deadline: float, timeout: float) -> int:
+    while True:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the folder was removed by the previous holder: again
+            continue
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
+                    os.close(fd)
                     raise UserError(
                         f"another mlcode apply holds the lock {path} (waited {timeout:.0f} s); "
                         "let it finish and try again"
                     ) from None
                 time.sleep(0.05)
         try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # locked a file its holder already removed
+
+
+@contextmanager
+def exclusive(path: Path, *, timeout: float = 60.0) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if needed), waiting up to `timeout` seconds."""
+    made_folder = not path.parent.exists()
+    fd = _acquire(path, time.monotonic() + timeout, timeout)
+    try:
+        yield
     finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        if made_folder:
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)

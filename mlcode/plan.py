@@ -8,9 +8,22 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mlcode.compile.header import is_generated, is_pristine
+from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE
 from mlcode.manifest import Manifest, sha256_text
 
 Action = Literal["create", "update", "delete", "noop"]
+
+# Every path compile can generate. Only these are ever deleted, and only while they still carry
+# mlcode's header: whatever a (tampered) manifest lists, ml.yaml, data and `.git/` are never touched.
+GENERATED_PATHS = frozenset(
+    {
+        DVC_FILE,
+        PARAMS_FILE,
+        ".github/workflows/mlcode-pr.yml",
+        ".github/workflows/mlcode-retrain.yml",
+        ".gitlab-ci.yml",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,10 @@ class Plan:
     track: list[str] = field(default_factory=list)  # datasets to put under DVC (`dvc add`)
     stale: dict[str, list[str]] = field(default_factory=dict)  # stage → reasons
     inputs: str = ""
+    untrack: list[str] = field(default_factory=list)  # datasets tracked by git: `git rm --cached`
+    autostage: bool = False  # `core.autostage` is not set in .dvc/config yet
+    stage: list[str] = field(default_factory=list)  # files apply stages that git has not staged
+    rescue: list[str] = field(default_factory=list)  # datasets to put back from an interrupted add
 
     @property
     def changes(self) -> list[FileChange]:
@@ -55,12 +72,21 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         """True when apply would change anything."""
-        return bool(self.changes or self.remote or self.dvc_init or self.track)
+        return bool(
+            self.changes
+            or self.remote
+            or self.dvc_init
+            or self.track
+            or self.untrack
+            or self.autostage
+            or self.stage
+        )
 
     def counts(self) -> tuple[int, int, int]:
         """(to add, to change, to destroy), Terraform-style."""
         add = sum(c.action == "create" for c in self.files) + len(self.track)
         change = sum(c.action == "update" for c in self.files) + (1 if self.remote else 0)
+        change += int(self.autostage)
         destroy = sum(c.action == "delete" for c in self.files)
         return add, change, destroy
 
@@ -70,16 +96,32 @@ class Plan:
         return [c for c in self.changes if c.hand_edited or c.foreign]
 
 
+def owned(manifest: Manifest) -> dict[str, str]:
+    """The manifest's entries mlcode may act on: generated paths only (a tampered manifest cannot
+    make apply read, overwrite or delete anything else)."""
+    return {p: h for p, h in manifest.files.items() if p in GENERATED_PATHS}
+
+
 def plan_files(
-    compiled: dict[str, str], on_disk: dict[str, str | None], manifest: Manifest
+    compiled: dict[str, str],
+    on_disk: dict[str, str | None],
+    manifest: Manifest,
+    new_manifest: str | None = None,
 ) -> list[FileChange]:
-    """Compare compiled files with the disk. `on_disk` maps every compiled or manifest path to its
-    current text (None when absent)."""
+    """Compare compiled files with the disk. `on_disk` maps every compiled or owned manifest path
+    (and the manifest itself) to its current text (None when absent).
+
+    A file whose text already equals what compile produces is a no-op whatever the manifest says
+    (an interrupted apply may have written it). A file that is no longer generated is deleted only
+    when it is a generated path that still carries mlcode's header. `new_manifest` is the manifest
+    apply would write: it is written last, so while it differs the plan is never empty.
+    """
     out: list[FileChange] = []
-    for path in sorted(set(compiled) | set(manifest.files)):
+    recorded_files = owned(manifest)
+    for path in sorted(set(compiled) | set(recorded_files)):
         new = compiled.get(path)
         old = on_disk.get(path)
-        recorded = manifest.files.get(path)
+        recorded = recorded_files.get(path)
         if old is None:
             edited = False
         elif recorded is not None:
@@ -96,6 +138,10 @@ def plan_files(
                 out.append(
                     FileChange(path, "update", old, new, hand_edited=edited, foreign=foreign)
                 )
-        elif old is not None:
+        elif old is not None and is_generated(old):
             out.append(FileChange(path, "delete", old, None, hand_edited=edited))
+    if new_manifest is not None:
+        old = on_disk.get(MANIFEST_FILE)
+        action: Action = "create" if old is None else "noop" if old == new_manifest else "update"
+        out.append(FileChange(MANIFEST_FILE, action, old, new_manifest))
     return out

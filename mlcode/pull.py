@@ -161,7 +161,7 @@ def _plan(ws: Workspace) -> tuple[Plan, dict[str, str]]:
             f"{', '.join(foreign + edited)} would be overwritten by the regeneration and "
             "holds changes mlcode did not make; nothing written. Run `mlcode plan` to see them."
         )
-    preflight(ws, plan)
+    preflight(ws, plan, compiled)
     return plan, compiled
 
 

@@ -12,15 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 from mlcode import __version__
 from mlcode.errors import UserError
-from mlcode.layout import DVC_FILE, MANIFEST_FILE
-from mlcode.manifest import Manifest, inputs_hash, parse_manifest
-from mlcode.plan import Plan, plan_files
+from mlcode.layout import DVC_FILE, MANIFEST_FILE, STATE_DIR
+from mlcode.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
+from mlcode.plan import Plan, owned, plan_files
 from mlcode.repo import find_root
 from mlcode.resources import is_stack_path
 from mlcode.spec.load import Project, load_project
 
 if TYPE_CHECKING:
     from mlcode.adapters.dvc import PendingStatus
+
+# While `dvc add` runs, apply keeps a hard link of each dataset here: DVC removes the file and
+# copies it back from its cache, and an interruption in between must not lose it.
+RESCUE_DIR = f"{STATE_DIR}/rescue"
 
 
 @dataclass(frozen=True)
@@ -108,19 +112,21 @@ def compute_plan(
     from mlcode.remote import read_config, remote_change
 
     manifest = read_manifest(ws.root)
-    if manifest.inputs == ws.inputs and in_sync_fast(ws.root, manifest):
+    if manifest.inputs == ws.inputs and in_sync_fast(ws.root, manifest) and owned(manifest):
         # Compiling is deterministic in the inputs hash the manifest records: the generated files
         # on disk are exactly what compiling would return, so skip the work.
-        compiled = {p: read_text(safe_target(ws.root, p)) or "" for p in manifest.files}
+        compiled = {p: read_text(safe_target(ws.root, p)) or "" for p in owned(manifest)}
     else:
         compiled = compile_project(ws.project.spec, ws.project.stack)
-    on_disk = {
-        path: read_text(safe_target(ws.root, path)) for path in set(compiled) | set(manifest.files)
-    }
-    files = plan_files(compiled, on_disk, manifest)
-    dvc_init = not (ws.root / ".dvc").is_dir()
+    paths = set(compiled) | set(owned(manifest)) | {MANIFEST_FILE}
+    on_disk = {path: read_text(safe_target(ws.root, path)) for path in paths}
+    files = plan_files(compiled, on_disk, manifest, desired_manifest(ws, compiled).to_text())
+    config = read_text(ws.root / ".dvc" / "config")
+    dvc_init = config is None
     remote = remote_change(ws.project.stack, ws.project.spec.project, read_config(ws.root))
-    track = untracked_datasets(ws)
+    track, untrack = dataset_changes(ws)
+    stage = unstaged(ws, compiled, files)
+    rescue = rescued(ws)
     stale: dict[str, list[str]] = {}
     if with_status or pending is not None:
         stale = stale_stages(
@@ -133,21 +139,119 @@ def compute_plan(
         track=track,
         stale=stale,
         inputs=ws.inputs,
+        untrack=untrack,
+        autostage=not dvc_init and not autostage_set(config or ""),
+        stage=stage,
+        rescue=rescue,
     )
     return plan, compiled
 
 
-def untracked_datasets(ws: Workspace) -> list[str]:
-    """Declared dataset files that exist but are not yet versioned by DVC (no `.dvc` pointer)."""
-    out = []
+def desired_manifest(ws: Workspace, compiled: dict[str, str]) -> Manifest:
+    """The manifest a successful apply of `compiled` writes."""
+    return Manifest(
+        files={p: sha256_text(t) for p, t in compiled.items()},
+        inputs=ws.inputs,
+        mlcode_version=__version__,
+        datasets=tuple(sorted({ds.path for ds in ws.project.spec.data.values()})),
+    )
+
+
+def autostage_set(config: str) -> bool:
+    """True when `.dvc/config` sets `core.autostage` (to anything: a user may turn it off)."""
+    section = ""
+    for line in config.splitlines():
+        text = line.strip()
+        if text.startswith("["):
+            section = text.strip("[]'\" ").strip()
+        elif section == "core" and text.split("=", 1)[0].strip() == "autostage":
+            return True
+    return False
+
+
+def versioned_datasets(ws: Workspace) -> list[str]:
+    """Declared dataset paths DVC versions through a `.dvc` pointer (not a stage's output)."""
+    from mlcode.preflight import symlink_problem
+
     outputs = _stage_outputs(ws)
-    for ds in ws.project.spec.data.values():
-        path = ws.root / ds.path
-        if ds.path in outputs:
-            continue
-        if path.exists() and not Path(str(path) + ".dvc").exists():
-            out.append(ds.path)
-    return sorted(set(out))
+    paths = {ds.path for ds in ws.project.spec.data.values()}
+    # a dataset behind a symlink cannot be versioned (apply refuses it; git cannot even look)
+    return sorted(p for p in paths if p not in outputs and not symlink_problem(ws.root, p))
+
+
+def dataset_changes(ws: Workspace) -> tuple[list[str], list[str]]:
+    """(to `dvc add`, to stop tracking in git first) among the declared datasets on disk.
+
+    A dataset counts as versioned only when its pointer is whole and git ignores the data (what a
+    completed `dvc add` leaves); anything less, e.g. after an interruption, is added again.
+    """
+    from mlcode.adapters import git
+
+    saved = set(rescued(ws))
+    present = [p for p in versioned_datasets(ws) if (ws.root / p).is_file() or p in saved]
+    if not present:
+        return [], []
+    in_git = git.tracked(ws.root, present)
+    ignored = git.ignored(ws.root, present)
+    track = [
+        p
+        for p in present
+        if p in in_git or p not in ignored or not pointer_ok(ws.root / (p + ".dvc"), p)
+    ]
+    return track, [p for p in present if p in in_git]
+
+
+def rescued(ws: Workspace) -> list[str]:
+    """Datasets missing from disk whose hard link an interrupted `dvc add` left in RESCUE_DIR."""
+    rescue = ws.root / RESCUE_DIR
+    if not rescue.is_dir():
+        return []
+    return [
+        p for p in versioned_datasets(ws) if not (ws.root / p).exists() and (rescue / p).is_file()
+    ]
+
+
+def pointer_ok(pointer: Path, data: str) -> bool:
+    """True when `pointer` is a whole `.dvc` file naming `data` with a hash."""
+    import yaml
+
+    text = read_text(pointer) if pointer.is_file() else None
+    if not text:
+        return False
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    outs = doc.get("outs") if isinstance(doc, dict) else None
+    if not isinstance(outs, list) or len(outs) != 1 or not isinstance(outs[0], dict):
+        return False
+    out = outs[0]
+    return out.get("path") == PurePosixPath(data).name and bool(out.get("md5") or out.get("etag"))
+
+
+def stage_paths(ws: Workspace, compiled: dict[str, str]) -> list[str]:
+    """Every file a completed apply has staged in git (those that exist)."""
+    from mlcode.spec.jsonschema import SCHEMA_FILE
+
+    paths = [*compiled, MANIFEST_FILE, f"{STATE_DIR}/.gitignore", "ml.yaml", SCHEMA_FILE]
+    paths += [".dvc/config", ".dvc/.gitignore", ".dvcignore"]
+    stack = ws.project.spec.stack
+    if is_stack_path(stack):
+        paths.append(PurePosixPath(stack.replace("\\", "/")).as_posix())
+    for data in versioned_datasets(ws):
+        paths.append(data + ".dvc")
+        paths.append(str(PurePosixPath(data).parent / ".gitignore").removeprefix("./"))
+    return list(dict.fromkeys(paths))
+
+
+def unstaged(ws: Workspace, compiled: dict[str, str], files: list[Any]) -> list[str]:
+    """Files apply stages whose working-tree state git has not staged (beyond the file changes
+    the plan lists already)."""
+    from mlcode.adapters import git
+
+    listed = {c.path for c in files if c.action != "noop"}
+    paths = [p for p in stage_paths(ws, compiled) if p not in listed]
+    return [p for p in git.unstaged(ws.root, paths) if p in set(paths)]
 
 
 def _stage_outputs(ws: Workspace) -> set[str]:

@@ -191,3 +191,44 @@ def test_problems_are_sorted_in_file_order() -> None:
     lines = [p.location.line for p in _check(body)]
     assert lines == sorted(lines)
     assert len(lines) == 3
+
+
+def _data_path(path: str) -> list[Problem]:
+    body = HEAD.replace("path: data/latest.csv", f"path: {path!r}")
+    source = parse(body + MODEL, "ml.yaml")
+    return [
+        p
+        for p in semantic.check(parse_spec(source), source.positions)
+        if p.field == "data.latest.path"
+    ]
+
+
+def test_dataset_path_cannot_be_mlcode_git_or_dvc_files() -> None:
+    for path in (
+        "ml.yaml",
+        "./ml.yaml",
+        ".git/data.csv",
+        ".GIT/x.csv",
+        ".dvc/cache.csv",
+        ".mlcode/x.csv",
+        "dvc.yaml",
+        "params.yaml",
+        "data/.gitignore",
+        "data/iris.csv.dvc",
+        ".",
+    ):
+        reason = semantic.dataset_path_problem(path, "local")
+        assert reason is not None, path
+        problems = _data_path(path)
+        assert reason in [p.message for p in problems], path
+        assert {p.location.line for p in problems} == {12}  # the value of data.latest.path
+
+
+def test_dataset_path_spelled_twice_differently_is_the_same_file() -> None:
+    problems = _data_path("./data//customers.csv")
+    assert [p.message for p in problems] == ["same file as dataset 'customers'"]
+
+
+def test_ordinary_dataset_paths_pass() -> None:
+    for path in ("data/latest.csv", "git/x.csv", "data.git/x.csv", "my.dvc.data/x.csv"):
+        assert _data_path(path) == [], path

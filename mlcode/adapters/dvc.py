@@ -34,7 +34,7 @@ def is_initialized(root: Path) -> bool:
 
 def init(root: Path) -> None:
     """`dvc init` (in a git repository)."""
-    dvc(root, "init", "-q", what="dvc init")
+    dvc(root, "init", what="dvc init")
 
 
 def status(
@@ -155,3 +155,53 @@ def remote_list(root: Path) -> dict[str, str]:
         if len(parts) >= 2:
             remotes[parts[0]] = parts[1]
     return remotes
+
+
+# Runs in a child Python: DVC's own loader resolves the compiled dvc.yaml (interpolation, stage
+# schema, the stage graph) in a temporary copy, so mlcode's process never imports DVC.
+_PARSE_SCRIPT = """
+import json, os, shutil, sys, tempfile
+job = json.load(sys.stdin)
+with tempfile.TemporaryDirectory() as tmp:
+    for rel, text in job["files"].items():
+        with open(os.path.join(tmp, rel), "w", encoding="utf-8") as handle:
+            handle.write(text)
+    for rel in job["copy"]:
+        src = os.path.join(job["root"], rel)
+        if os.path.isfile(src):
+            os.makedirs(os.path.dirname(os.path.join(tmp, rel)) or tmp, exist_ok=True)
+            shutil.copyfile(src, os.path.join(tmp, rel))
+    from dvc.repo import Repo
+    os.chdir(tmp)
+    try:
+        repo = Repo(tmp, uninitialized=True)
+        list(repo.index.stages)
+        repo.index.graph
+    except Exception as exc:
+        failed = str(exc)
+    else:
+        failed = ""
+    finally:
+        os.chdir(job["root"])
+if failed:
+    print(failed, file=sys.stderr)
+    sys.exit(1)
+"""
+
+
+def parse_problem(root: Path, files: dict[str, str], copy: list[str]) -> str | None:
+    """DVC's own reason it cannot load `files` (dvc.yaml, params.yaml) as a pipeline, or None.
+
+    `copy` names repository files the pipeline reads while loading (stage `vars` files)."""
+    job = json.dumps({"root": str(root), "files": files, "copy": copy})
+    result = run(
+        [sys.executable, "-c", _PARSE_SCRIPT],
+        root,
+        what="dvc (checking dvc.yaml)",
+        check=False,
+        input_text=job,
+        env={"NO_COLOR": "1"},
+    )
+    if result.returncode == 0:
+        return None
+    return (result.stderr or result.stdout).strip() or f"exit {result.returncode}"

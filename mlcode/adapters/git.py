@@ -29,7 +29,7 @@ def toplevel(path: Path) -> Path:
 def add(root: Path, paths: list[str]) -> None:
     """Stage `paths` (those that exist) and record deletions of those that do not."""
     if paths:
-        git(root, "add", "-A", "--", *paths, what="git add")
+        git(root, "--literal-pathspecs", "add", "-A", "--", *paths, what="git add")
 
 
 # pre-commit's own filter: every kind of change that puts content into the commit (added, copied,
@@ -230,3 +230,86 @@ def staged_blobs(root: Path, paths: list[str], keep_bytes: int) -> dict[str, Sta
     return {
         path: StagedBlob(mode, *read[oid]) for path, (mode, oid) in entries.items() if oid in read
     }
+
+
+def unstaged(root: Path, paths: list[str]) -> list[str]:
+    """Those of `paths` whose working-tree state is not what the index holds (untracked, modified,
+    deleted), as git reports them. Ignored files are not listed."""
+    if not paths:
+        return []
+    out = git(
+        root,
+        "--literal-pathspecs",
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        "--",
+        *paths,
+        what="git status",
+    )
+    found: list[str] = []
+    entries = iter(out.split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        code, name = entry[:2], entry[3:]
+        if code[0] in "RC":
+            next(entries, None)  # the rename's source path follows
+        if code[1] != " ":
+            found.append(name)
+    return sorted(set(found))
+
+
+def tracked(root: Path, paths: list[str]) -> list[str]:
+    """Those of `paths` that are in the git index."""
+    if not paths:
+        return []
+    out = git(root, "--literal-pathspecs", "ls-files", "-z", "--cached", "--", *paths)
+    wanted = set(paths)
+    return sorted({p for p in out.split("\0") if p in wanted})
+
+
+def ignored(root: Path, paths: list[str], *, index: bool = True) -> dict[str, str]:
+    """Those of `paths` that git ignores → the rule that ignores them (`file:line:pattern`).
+
+    With `index=False`, tracked files count as ignored too when a rule matches them (what DVC
+    checks before writing a `.dvc` pointer)."""
+    if not paths:
+        return {}
+    args = ["check-ignore", "-v", "-n", "-z", "--stdin"]
+    if not index:
+        args.insert(1, "--no-index")
+    result = run(
+        ["git", *args], root, what="git check-ignore", check=False, input_text="\0".join(paths)
+    )
+    if result.returncode not in (0, 1):
+        raise UserError(f"git check-ignore failed: {result.stderr.strip()}")
+    fields = result.stdout.split("\0")
+    out: dict[str, str] = {}
+    for i in range(0, len(fields) - 3, 4):
+        source, line, pattern, path = fields[i : i + 4]
+        if source and not pattern.startswith("!"):
+            out[path] = f"{source}:{line}: {pattern!r}"
+    return out
+
+
+def rm_cached(root: Path, paths: list[str]) -> None:
+    """Stop tracking `paths` in git, keeping the files on disk."""
+    if paths:
+        git(root, "--literal-pathspecs", "rm", "--cached", "-q", "--", *paths, what="git rm")
+
+
+def stage_text(root: Path, path: str, text: str) -> None:
+    """Put `text` into the index as `path` (before the file itself is written)."""
+    blob = run(
+        ["git", "hash-object", "-w", "--stdin"], root, what="git hash-object", input_text=text
+    ).stdout.strip()
+    git(root, "update-index", "--add", "--cacheinfo", f"100644,{blob},{path}", what="git add")
+
+
+def index_file(root: Path) -> Path:
+    """The index file of the work tree at `root`."""
+    rel = git(root, "rev-parse", "--git-path", "index").strip()
+    path = Path(rel)
+    return path if path.is_absolute() else root / path

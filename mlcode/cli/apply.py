@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import TypeVar
 
 import click
 
 from mlcode.cli.boundary import settings
 from mlcode.errors import UserError
+
+T = TypeVar("T")
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _interruptible(work: Callable[[], T]) -> T:
+    """Run `work` with SIGTERM raising like Ctrl-C, so apply rolls back on both."""
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return work()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command("apply")
@@ -57,7 +76,7 @@ def command(
                         "apply needs confirmation: run it in a terminal, or pass --auto-approve"
                     )
                 click.confirm("Apply these changes?", abort=True)
-            result = execute(ws, plan, compiled, force=force)
+            result = _interruptible(lambda: execute(ws, plan, compiled, force=force))
             if not as_json:
                 click.echo(
                     f"Applied: {len(result.written)} written, {len(result.deleted)} deleted"

@@ -15,12 +15,17 @@ from mlcode.errors import EXIT_CHECK_FAILED, CheckFailed, SpecError
 @click.option("--deep", is_flag=True, help="Also import every estimator for real (slower).")
 @click.pass_context
 def command(ctx: click.Context, as_json: bool, deep: bool) -> None:
-    """Check ml.yaml: schema, references, names, cron, stack. Exit 1 when it has problems."""
+    """Check ml.yaml: schema, references, names, cron, stack, and what apply would refuse in the
+    working tree (symlinked or git-ignored data, commands DVC cannot parse). Exit 1 on problems."""
+    from mlcode.preflight import project_problems
     from mlcode.spec.load import load_project
 
     root = settings(ctx).cwd
     try:
         project = load_project(root, deep=deep)
+        problems = project_problems(project)
+        if problems:
+            raise SpecError(problems)
     except SpecError as exc:
         if as_json:
             click.echo(

@@ -4,6 +4,8 @@ make sense together. Pure: returns located problems, never raises or prints.
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from mlcode.errors import Problem
 from mlcode.spec import names
 from mlcode.spec.cron import cron_error
@@ -36,13 +38,49 @@ def check(spec: MlSpec, positions: Positions) -> list[Problem]:
     return out.problems
 
 
+# Paths a dataset can never be: mlcode's own files and the folders of git, DVC and mlcode.
+_GENERATED = (
+    "dvc.yaml",
+    "params.yaml",
+    "dvc.lock",
+    ".gitignore",
+    ".dvcignore",
+    ".gitlab-ci.yml",
+)
+_RESERVED_DIRS = (".git", ".dvc", ".mlcode")
+
+
+def dataset_path_problem(path: str, stack: str) -> str | None:
+    """Why `path` (already relative, without '..') cannot be a dataset, or None."""
+    parts = PurePosixPath(path.replace("\\", "/")).parts
+    norm = "/".join(parts)
+    if not parts:
+        return "the path names the repository root, not a file"
+    if norm == "ml.yaml":
+        return "ml.yaml is the project file itself, not a dataset"
+    if norm == PurePosixPath(stack).as_posix():
+        return "this is the stack file, not a dataset"
+    top = parts[0].casefold()
+    if top in _RESERVED_DIRS:
+        return f"the path is inside {parts[0]}/, which belongs to {top[1:]}; keep data outside it"
+    if norm in _GENERATED or parts[-1] == ".gitignore" or norm.startswith(".github/workflows/"):
+        return f"{norm} is a file that mlcode, git or DVC writes, not a dataset"
+    if parts[-1].endswith(".dvc"):
+        return "a .dvc file is DVC's pointer to data, not data"
+    return None
+
+
 def _check_data(spec: MlSpec, out: _Collector) -> None:
     paths: dict[str, str] = {}
     for name, ds in spec.data.items():
         base = ("data", name)
-        if ds.path in paths:
-            out.add((*base, "path"), f"same file as dataset {paths[ds.path]!r}")
-        paths[ds.path] = name
+        norm = PurePosixPath(ds.path.replace("\\", "/")).as_posix()
+        if norm in paths:
+            out.add((*base, "path"), f"same file as dataset {paths[norm]!r}")
+        paths[norm] = name
+        reason = dataset_path_problem(ds.path, spec.stack)
+        if reason:
+            out.add((*base, "path"), reason)
         suffix = ds.path.lower().rsplit(".", 1)[-1] if "." in ds.path else ""
         if ds.format is None and suffix not in ("csv", "parquet", "pq"):
             out.add(

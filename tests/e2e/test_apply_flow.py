@@ -63,7 +63,11 @@ def test_plan_json(project: Path) -> None:
     result = mlcode(project, "plan", "--json")
     data = json.loads(result.stdout)
     assert data["changes"] is True
-    assert {f["path"] for f in data["files"]} == {"dvc.yaml", "params.yaml"}
+    assert {f["path"] for f in data["files"]} == {
+        "dvc.yaml",
+        "params.yaml",
+        ".mlcode/manifest.json",
+    }
     assert data["dvc_init"] is True
     assert data["track"] == ["data/iris.csv", "data/iris_latest.csv"]
     assert data["remote"]["name"] == "local-storage"
@@ -239,3 +243,191 @@ def test_run_after_apply(project: Path) -> None:
     result = mlcode(project, "apply", "--auto-approve", "--run")
     assert result.returncode == 0, result.stdout + result.stderr
     assert (project / "metrics" / "iris.json").is_file()
+
+
+# --- all-or-nothing: refusals before the first write, the migration path, rollback ---------
+
+
+def _state(root: Path) -> tuple[dict[str, bytes], str, bytes | None]:
+    """Everything apply may touch: the files, the git index, the DVC config."""
+    config = root / ".dvc" / "config"
+    return (
+        snapshot(root),
+        git(root, "ls-files", "-s"),
+        config.read_bytes() if config.is_file() else None,
+    )
+
+
+def _set_data_path(root: Path, old: str, new: str) -> None:
+    spec = root / "ml.yaml"
+    spec.write_text(spec.read_text().replace(f"path: {old}", f"path: {new}"))
+
+
+def test_dataset_committed_to_git_is_migrated_to_dvc(project: Path) -> None:
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "data in git, as teams start")
+    data = (project / "data" / "iris.csv").read_bytes()
+    plan = mlcode(project, "plan", "--no-status")
+    assert "data/iris.csv (stop tracking in git, version with DVC" in plan.stdout, plan.stdout
+    _apply(project)
+    assert (project / "data" / "iris.csv").read_bytes() == data
+    tracked = git(project, "ls-files").split()
+    assert "data/iris.csv" not in tracked
+    assert "data/iris_latest.csv" not in tracked
+    assert "data/iris.csv.dvc" in tracked
+    again = mlcode(project, "plan", "--no-status", "--detailed-exitcode")
+    assert again.returncode == 0, again.stdout
+    assert mlcode(project, "check").returncode == 0
+
+
+def _gitignore_data(root: Path) -> None:
+    (root / ".gitignore").write_text("data/\n")
+
+
+def _symlinked_data_folder(root: Path) -> None:
+    outside = root.parent / "elsewhere"
+    (root / "data").rename(outside)
+    os.symlink(outside, root / "data")
+
+
+def _symlinked_dataset(root: Path) -> None:
+    outside = root.parent / "iris-outside.csv"
+    (root / "data" / "iris.csv").rename(outside)
+    os.symlink(outside, root / "data" / "iris.csv")
+
+
+def _dataset_is_ml_yaml(root: Path) -> None:
+    _set_data_path(root, "data/iris_latest.csv", "ml.yaml")
+
+
+def _dataset_in_dot_git(root: Path) -> None:
+    _set_data_path(root, "data/iris_latest.csv", ".git/iris.csv")
+
+
+def _bad_stage_cmd(root: Path) -> None:
+    spec = root / "ml.yaml"
+    spec.write_text(spec.read_text() + "stages:\n  report:\n    cmd: echo ${nowhere.to_be_found}\n")
+
+
+def _unparsable_stage_cmd(root: Path) -> None:
+    spec = root / "ml.yaml"
+    spec.write_text(spec.read_text() + "stages:\n  report:\n    cmd: echo ${iris..x}\n")
+
+
+REFUSALS = {
+    "gitignore-covers-data": (_gitignore_data, "data.iris.path", ".gitignore"),
+    "symlinked-data-folder": (_symlinked_data_folder, "data.iris.path", "symlink"),
+    "symlinked-dataset": (_symlinked_dataset, "data.iris.path", "symlink"),
+    "dataset-is-ml-yaml": (_dataset_is_ml_yaml, "data.iris_latest.path", "ml.yaml"),
+    "dataset-in-dot-git": (_dataset_in_dot_git, "data.iris_latest.path", ".git"),
+    "stage-cmd-unknown-var": (_bad_stage_cmd, "stages.report.cmd", "nowhere.to_be_found"),
+    "stage-cmd-unparsable": (_unparsable_stage_cmd, "stages.report.cmd", "iris..x"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSALS))
+def test_refusal_changes_nothing_and_validate_says_so(project: Path, case: str) -> None:
+    break_it, field, reason = REFUSALS[case]
+    break_it(project)
+    before = _state(project)
+    refused = mlcode(project, "apply", "--auto-approve")
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert reason in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert _state(project) == before
+    assert not (project / LOCK_FILE).exists()
+    validate = mlcode(project, "validate")
+    assert validate.returncode == 1, validate.stdout + validate.stderr
+    assert f": {field}: " in validate.stderr, validate.stderr
+    assert "ml.yaml:" in validate.stderr
+
+
+def test_dvc_failure_mid_apply_rolls_back_and_shows_dvc_reason(project: Path) -> None:
+    stack = project / "stack.yaml"
+    from mlcode.resources import stack_presets
+
+    text = stack_presets()["local"].read_text()
+    assert "options:" not in text
+    stack.write_text(text.replace("  url:", "  options: {verify: maybe}\n  url:", 1))
+    spec = project / "ml.yaml"
+    spec.write_text(spec.read_text().replace("stack: local", "stack: stack.yaml"))
+    before = _state(project)
+    failed = mlcode(project, "apply", "--auto-approve")
+    assert failed.returncode == 3, failed.stdout + failed.stderr
+    assert "expected true or false" in failed.stderr  # DVC's own reason
+    assert _state(project) == before
+    assert not (project / ".dvc").exists()
+    plan = mlcode(project, "plan", "--no-status", "--detailed-exitcode")
+    assert plan.returncode == 2
+    assert mlcode(project, "check").returncode == 1
+
+
+def test_tampered_manifest_deletes_nothing_it_does_not_generate(project: Path) -> None:
+    _apply(project)
+    manifest = project / ".mlcode" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    for path in (".git/HEAD", "ml.yaml", "data/iris.csv", "data/iris.csv.dvc", "../outside"):
+        data["files"][path] = "0" * 64
+    manifest.write_text(json.dumps(data))
+    head = (project / ".git" / "HEAD").read_bytes()
+    spec = (project / "ml.yaml").read_bytes()
+    _apply(project, "--force")
+    assert (project / ".git" / "HEAD").read_bytes() == head
+    assert (project / "ml.yaml").read_bytes() == spec
+    assert (project / "data" / "iris.csv").is_file()
+    assert (project / "data" / "iris.csv.dvc").is_file()
+    assert ".git/HEAD" not in json.loads(manifest.read_text())["files"]
+
+
+def test_generated_file_without_header_is_never_deleted(project: Path) -> None:
+    spec = project / "ml.yaml"
+    spec.write_text(spec.read_text().replace("stack: local", "stack: github-s3"))
+    _apply(project)
+    workflows = project / ".github" / "workflows"
+    kept = workflows / "mlcode-pr.yml"
+    mine = "on: push\njobs: {}\n"
+    kept.write_text(mine)  # the generated header is gone: no longer mlcode's file
+    spec.write_text(spec.read_text().replace("stack: github-s3", "stack: local"))
+    _apply(project, "--force")
+    assert kept.read_text() == mine
+    assert not (workflows / "mlcode-retrain.yml").exists()  # still generated: deleted
+    assert ".github/workflows/mlcode-retrain.yml" not in git(project, "ls-files").split()
+
+
+def test_half_applied_state_is_never_in_sync(project: Path) -> None:
+    """Files written by an interrupted apply (no manifest, nothing staged): plan and check see it,
+    and apply completes it without calling the files foreign."""
+    from mlcode.compile import compile_project
+    from mlcode.workspace import open_workspace
+
+    ws = open_workspace(project)
+    for path, text in compile_project(ws.project.spec, ws.project.stack).items():
+        (project / path).parent.mkdir(parents=True, exist_ok=True)
+        (project / path).write_text(text)
+    plan = mlcode(project, "plan", "--no-status", "--detailed-exitcode")
+    assert plan.returncode == 2, plan.stdout
+    assert mlcode(project, "check").returncode == 1
+    _apply(project)
+    assert mlcode(project, "plan", "--no-status", "--detailed-exitcode").returncode == 0
+    staged = git(project, "diff", "--cached", "--name-only").split()
+    assert "dvc.yaml" in staged
+    assert ".mlcode/manifest.json" in staged
+
+
+def test_unstaged_generated_file_is_shown_and_staged_again(project: Path) -> None:
+    _apply(project)
+    git(project, "reset", "-q", "--", "dvc.yaml")
+    plan = mlcode(project, "plan", "--no-status", "--detailed-exitcode")
+    assert plan.returncode == 2, plan.stdout
+    assert "dvc.yaml" in plan.stdout
+    _apply(project)
+    assert "dvc.yaml" in git(project, "diff", "--cached", "--name-only").split()
+
+
+def test_lock_file_is_not_left_behind(project: Path) -> None:
+    (project / "dvc.yaml").write_text("stages: {}\n")  # foreign: refused
+    assert mlcode(project, "apply", "--auto-approve").returncode == 3
+    assert not (project / ".mlcode" / "apply.lock").exists()
+    (project / "dvc.yaml").unlink()
+    _apply(project)
+    assert not (project / ".mlcode" / "apply.lock").exists()

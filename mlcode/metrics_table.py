@@ -287,6 +287,7 @@ def build(
     *,
     order: dict[str, tuple[str, ...]] | None = None,
     baseline_unreadable: bool = False,
+    absent_at_rev: frozenset[str] = frozenset(),
     rev: str = "HEAD",
 ) -> Table:
     """Merge workspace values and a DVC metrics diff.
@@ -294,9 +295,11 @@ def build(
     `files`: model → its metrics file; `current`: model → the file as read (`parse_metrics`);
     `diff`: DVC's diff output, or None when there is nothing to compare with (no commit yet);
     `order`: model → metric names to list first;
-    `baseline_unreadable`: DVC said it could not read `rev` (its reason goes in the warnings).
+    `baseline_unreadable`: DVC said it could not read `rev` (its reason goes in the warnings);
+    `absent_at_rev`: metrics files `rev` does not hold, whose values are new whatever DVC said.
     """
     by_file = {_norm(k): v for k, v in (diff or {}).items() if isinstance(v, dict)}
+    absent = {_norm(p) for p in absent_at_rev}
     table: Table = {}
     for model, file in files.items():
         read = current.get(model) or MetricsFile(file, "missing")
@@ -316,7 +319,8 @@ def build(
                 # Absent from the diff: DVC found it equal on both sides (a side it could not
                 # read is listed as null).
                 entry = (changes or {}).get(name)
-                rows[name] = _row(read.values[name], entry, baseline_unreadable, rev)
+                unreadable = baseline_unreadable and _norm(file) not in absent
+                rows[name] = _row(read.values[name], entry, unreadable, rev)
         table[model] = rows
     return table
 

@@ -87,6 +87,14 @@ def _drift(root: Path, rel: str) -> metrics_table.DriftVerdict:
     return metrics_table.parse_drift(rel, text)
 
 
+def _absent_at(root: Path, rev: str, paths: list[str]) -> frozenset[str]:
+    """Those of `paths` that the revision's tree does not hold (one `git ls-tree` call)."""
+    from mlcode.adapters import git
+
+    out = git.git(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", *paths, check=False)
+    return frozenset(paths) - set(out.split("\0"))
+
+
 def _rev_exists(root: Path, rev: str) -> bool:
     from mlcode.adapters import git
 
@@ -121,12 +129,19 @@ def collect(root: Path, spec: MlSpec, names: list[str], rev: str = "HEAD") -> me
             params_job = pool.submit(dvc.params_diff, root, baseline)
             metrics = dvc.metrics_diff(root, baseline)
             params = params_job.result()
+    # A metrics file the baseline does not hold yet (the first run after committing the
+    # pipeline) is new: DVC warns that it could not load it, but nothing there is unreadable.
+    metric_paths = sorted(f.path for f in files.values())
+    absent = _absent_at(root, baseline, metric_paths) if baseline is not None else frozenset()
+    if metrics is not None and metric_paths and absent == frozenset(metric_paths):
+        metrics = dvc.Diff(metrics.data, {})
     table = metrics_table.build(
         {m: f.path for m, f in files.items()},
         files,
         None if metrics is None else metrics.data,
         order={m: tuple(spec.models[m].resolved_metrics) for m in names},
         baseline_unreadable=metrics is not None and rev in metrics.unreadable,
+        absent_at_rev=absent,
         rev=rev,
     )
     changed = metrics_table.params_by_model(

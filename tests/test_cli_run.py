@@ -473,3 +473,25 @@ def test_metrics_and_params_diff_name_dvc_reason_for_a_bad_revision(trained: Pat
     for diff in (dvc.metrics_diff, dvc.params_diff):
         with pytest.raises(UserError, match="unknown Git revision 'no-such-rev'"):
             diff(trained, "no-such-rev")
+
+
+@pytest.mark.slow
+def test_run_after_a_commit_without_metrics_says_new_not_unknown(
+    trained: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The first `mlcode run` of a fresh project: HEAD declares the pipeline but holds no metrics
+    # yet. DVC warns that it could not load HEAD's metrics; they are new, not unreadable.
+    sh(
+        ["git", "rm", "-q", "--cached", "metrics/iris.json", "metrics/own.json", "dvc.lock"],
+        trained,
+    )
+    sh(["git", "commit", "-q", "-m", "pipeline only"], trained)
+    data = _run_json(trained, capsys)
+    for model in ("iris", "own"):
+        rows = data["models"][model]
+        assert rows, model
+        for row in rows.values():
+            assert row.get("error") is None, (model, row)
+            assert row["old"] is None
+    assert data["warnings"] == []
+    assert "unknown" not in _run_text(trained, capsys)

@@ -11,7 +11,7 @@ fi
 "$VENV/bin/python" -m pip install -q -e ".[dev]"
 export PATH="$PWD/$VENV/bin:$PATH"
 set +e
-"$VENV/bin/python" -m pytest -n "${MLCODE_TEST_WORKERS:-auto}" "$@"
+"$VENV/bin/python" -m pytest -n "${MLCODE_TEST_WORKERS:-auto}" --durations=15 "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

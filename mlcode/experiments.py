@@ -11,7 +11,6 @@ How a model's section of params.yaml is built from ml.yaml is `mlcode.compile.dv
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -102,15 +101,9 @@ def read_params(text: str) -> Any:
 
 def same(a: Any, b: Any) -> bool:
     """Equal data, telling bool from int and 1 from 1.0 (mapping order ignored)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)
-    return bool(a == b)
+    from mlcode.compile.dvc import same as deep_equal
+
+    return deep_equal(a, b, ordered=False)
 
 
 def diff(old: Any, new: Any, key: Key = ()) -> list[Change]:

@@ -336,12 +336,16 @@ def dump(data: Any) -> str:
     return text
 
 
-def same(a: Any, b: Any) -> bool:
-    """Deep equality that also tells bool from int and treats NaN as equal to NaN."""
+def same(a: Any, b: Any, *, ordered: bool = True) -> bool:
+    """Deep equality that also tells bool from int and 1 from 1.0 and treats NaN as equal to NaN;
+    mapping order counts unless `ordered` is false."""
     if isinstance(a, dict) and isinstance(b, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+        keys_match = list(a) == list(b) if ordered else a.keys() == b.keys()
+        return keys_match and all(same(a[k], b[k], ordered=ordered) for k in a)
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(
+            same(x, y, ordered=ordered) for x, y in zip(a, b, strict=True)
+        )
     if type(a) is not type(b):
         return False
     if isinstance(a, float) and math.isnan(a):

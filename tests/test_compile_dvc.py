@@ -17,8 +17,8 @@ from pydantic import ValidationError
 
 from mlcode.compile import dvc as cdvc
 from mlcode.compile.header import is_pristine
+from mlcode.project.scaffold import EXAMPLES, render_spec
 from mlcode.resources import stack_presets
-from mlcode.scaffold import EXAMPLES, render_spec
 from mlcode.spec import semantic
 from mlcode.spec.load import parse_spec, parse_stack
 from mlcode.spec.model import MlSpec
@@ -410,7 +410,7 @@ def test_key_order_of_the_spec_does_not_change_the_output() -> None:
 
 
 def example_spec(key: str) -> MlSpec:
-    from mlcode.examples import build
+    from mlcode.project.examples import build
 
     text = render_spec("demo", "local", EXAMPLES[key], build(key).numeric)
     source = parse(text, "ml.yaml")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from mlcode.compile.header import with_header
 from mlcode.layout import MANIFEST_FILE
-from mlcode.manifest import Manifest, sha256_text
-from mlcode.plan import GENERATED_PATHS, FileChange, Plan, RemoteChange, plan_files
+from mlcode.project.manifest import Manifest, sha256_text
+from mlcode.project.plan import GENERATED_PATHS, FileChange, Plan, RemoteChange, plan_files
 
 
 def _by_path(changes: list[FileChange]) -> dict[str, FileChange]:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlcode.errors import UserError
-from mlcode.experiments import same
+from mlcode.project.experiments import same
 from mlcode.spec.yamledit import apply_edits, render, set_value
 
 TEXT = """\

@@ -52,11 +52,11 @@ def command(
 
     With PLAN (saved by `mlcode plan --out`), apply only if nothing changed since it was saved.
     """
-    from mlcode.apply import check_saved_plan, execute
     from mlcode.layout import LOCK_FILE
-    from mlcode.lock import exclusive
-    from mlcode.planview import render_text, to_json
-    from mlcode.workspace import compute_plan, open_workspace
+    from mlcode.project.apply import check_saved_plan, execute
+    from mlcode.project.lock import exclusive
+    from mlcode.project.planview import render_text, to_json
+    from mlcode.project.workspace import compute_plan, open_workspace
 
     cwd = settings(ctx).cwd
     ws = open_workspace(cwd)
@@ -89,7 +89,7 @@ def command(
                     + "; the changes are staged in git."
                 )
                 if result.credentials:
-                    from mlcode.remote import credential_hint
+                    from mlcode.project.remote import credential_hint
 
                     hint = credential_hint(ws.project.stack)
                     if hint:

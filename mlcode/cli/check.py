@@ -64,7 +64,7 @@ def _size_option(ctx: click.Context, param: click.Parameter, value: str) -> int:
 @click.pass_context
 def command(ctx: click.Context, max_file_size: int) -> None:
     """Pre-commit check: ml.yaml valid, generated files in sync, no large file staged in git."""
-    from mlcode.checks import run_check
+    from mlcode.project.check import run_check
 
     report = run_check(settings(ctx).cwd, max_file_size)
     if report.problems:

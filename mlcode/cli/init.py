@@ -6,7 +6,7 @@ import click
 
 from mlcode.cli.boundary import settings
 from mlcode.errors import UserError
-from mlcode.scaffold import EXAMPLES
+from mlcode.project.scaffold import EXAMPLES
 
 
 @click.command("init")
@@ -26,9 +26,9 @@ def command(
     ctx: click.Context, stack: str, example: str | None, project: str | None, force: bool
 ) -> None:
     """Scaffold ml.yaml (and with --example, data under data/) in the current folder."""
-    from mlcode.fsutil import atomic_write
+    from mlcode.adapters.fs import atomic_write
+    from mlcode.project.scaffold import project_name, render_spec
     from mlcode.resources import is_stack_path, stack_presets
-    from mlcode.scaffold import project_name, render_spec
     from mlcode.spec import names
     from mlcode.spec.jsonschema import SCHEMA_FILE, ml_schema_text
 
@@ -44,7 +44,7 @@ def command(
     files: dict[str, str] = {}
     numeric: tuple[str, ...] = ()
     if example is not None:
-        from mlcode.examples import build
+        from mlcode.project.examples import build
 
         data = build(example)
         files.update(data.files)

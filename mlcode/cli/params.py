@@ -1,5 +1,5 @@
 """`mlcode params pull [EXP]`: keep a DVC experiment's params in ml.yaml (thin CLI over
-`mlcode.pull`)."""
+`mlcode.project.pull`)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ def pull(ctx: click.Context, exp: str | None, dry_run: bool) -> None:
     left there); with EXP, from that experiment as `dvc exp show` lists it (the working tree's
     other files stay as they are). Only the changed values of ml.yaml are rewritten.
     """
+    from mlcode.adapters.repo import find_root
     from mlcode.cli.needs import require_full
     from mlcode.layout import LOCK_FILE
-    from mlcode.lock import exclusive
-    from mlcode.pull import prepare, write
-    from mlcode.repo import find_root
+    from mlcode.project.lock import exclusive
+    from mlcode.project.pull import prepare, write
 
     # Checked here, not through needs.NEEDS_FULL: that guards the group, which would also stop
     # `mlcode params pull --help` in the light install.

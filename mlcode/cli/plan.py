@@ -33,11 +33,11 @@ def command(
     no_status: bool,
 ) -> None:
     """Show each generated file to create, update or delete, remote changes, and stale stages."""
-    from mlcode.apply import saved_plan
-    from mlcode.fsutil import atomic_write
-    from mlcode.planview import render_text, to_json
-    from mlcode.repo import find_root
-    from mlcode.workspace import compute_plan, open_workspace, start_status
+    from mlcode.adapters.fs import atomic_write
+    from mlcode.adapters.repo import find_root
+    from mlcode.project.apply import saved_plan
+    from mlcode.project.planview import render_text, to_json
+    from mlcode.project.workspace import compute_plan, open_workspace, start_status
 
     cwd = settings(ctx).cwd
     target = None if out_file is None else _out_target(cwd, out_file)

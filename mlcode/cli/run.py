@@ -1,7 +1,7 @@
 """`mlcode run [MODEL...]`: reproduce the models' stale stages through DVC and show the report.
 
 DVC decides what is stale (`dvc status --with-deps`) and runs it (`dvc repro`), so a stage whose
-inputs did not change never runs again. The report (`mlcode.run_report`) shows each metric and its
+inputs did not change never runs again. The report (`mlcode.project.run_report`) shows each metric and its
 change against HEAD (like `dvc metrics diff HEAD`), the params that changed, and the drift verdict;
 this module only runs the stages and renders the report.
 """
@@ -26,8 +26,8 @@ def command(ctx: click.Context, models: tuple[str, ...], as_json: bool) -> None:
 
     Only stale stages run; with nothing stale, the metrics are shown as they are.
     """
-    from mlcode import metrics_table, run_report
     from mlcode.adapters import dvc, git
+    from mlcode.project import metrics_table, run_report
     from mlcode.spec.load import load_project
 
     root = git.toplevel(settings(ctx).cwd)

@@ -17,7 +17,7 @@ from mlcode.errors import EXIT_CHECK_FAILED, CheckFailed, SpecError
 def command(ctx: click.Context, as_json: bool, deep: bool) -> None:
     """Check ml.yaml: schema, references, names, cron, stack, and what apply would refuse in the
     working tree (symlinked or git-ignored data, commands DVC cannot parse). Exit 1 on problems."""
-    from mlcode.preflight import project_problems
+    from mlcode.project.preflight import project_problems
     from mlcode.spec.load import load_project
 
     root = settings(ctx).cwd

@@ -117,7 +117,7 @@ def _assign(data: Any, path: Path, value: Any) -> None:
 
 def apply_edits(text: str, edits: Iterable[tuple[Path, Any]]) -> str:
     """`text` with every (path, value) set, checked to read back as exactly that data."""
-    from mlcode.experiments import same
+    from mlcode.project.experiments import same
 
     expected = _unshared(yaml.safe_load(text))
     out = text

@@ -385,7 +385,7 @@ def load_file(path: str, display: str | None = None) -> Source:
     The read is bounded before it starts: only a regular file is opened for reading (a FIFO
     cannot hang, a device cannot stream forever), and never more than MAX_BYTES + 1 bytes.
     """
-    from mlcode.fsutil import ReadRefused, read_bounded
+    from mlcode.adapters.fs import ReadRefused, read_bounded
 
     name = display or path
     try:

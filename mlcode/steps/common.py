@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlcode.adapters.fs import atomic_write
 from mlcode.errors import UserError
-from mlcode.fsutil import atomic_write
 from mlcode.layout import PARAMS_FILE
 from mlcode.spec.names import stage_name
 

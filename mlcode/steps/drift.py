@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from mlcode.adapters.fs import atomic_write
 from mlcode.errors import UserError
-from mlcode.fsutil import atomic_write
 from mlcode.layout import PARAMS_FILE, model_paths
 from mlcode.spec.names import stage_name
 

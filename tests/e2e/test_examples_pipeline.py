@@ -16,7 +16,7 @@ from mlcode.cli import COMMANDS, cli
 from mlcode.cli.boundary import run_guarded
 from mlcode.compile import compile_project
 from mlcode.layout import model_paths, plot_kinds
-from mlcode.scaffold import EXAMPLES
+from mlcode.project.scaffold import EXAMPLES
 from mlcode.spec.load import load_project
 
 pytestmark = pytest.mark.slow

@@ -1,5 +1,5 @@
 """The plan: what `apply` would change, as a value. Pure: compiled files + what is on disk +
-the manifest → Plan. Rendering lives in `mlcode.planview`, execution in `mlcode.apply`.
+the manifest → Plan. Rendering lives in `mlcode.project.planview`, execution in `mlcode.project.apply`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Literal
 
 from mlcode.compile.header import is_generated, is_pristine
 from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE
-from mlcode.manifest import Manifest, sha256_text
+from mlcode.project.manifest import Manifest, sha256_text
 
 Action = Literal["create", "update", "delete", "noop"]
 

@@ -32,15 +32,14 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mlcode import __version__
+from mlcode.adapters.fs import atomic_write
 from mlcode.compile.header import is_generated
 from mlcode.errors import Location, Problem, SpecError, UserError
-from mlcode.experiments import experiment_note
-from mlcode.fsutil import atomic_write
 from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE, STATE_DIR
-from mlcode.manifest import sha256_text
-from mlcode.plan import GENERATED_PATHS, Plan, owned
-from mlcode.spec.yamlsource import render_path
-from mlcode.workspace import (
+from mlcode.project.experiments import experiment_note
+from mlcode.project.manifest import sha256_text
+from mlcode.project.plan import GENERATED_PATHS, Plan, owned
+from mlcode.project.workspace import (
     RESCUE_DIR,
     Workspace,
     read_manifest,
@@ -48,6 +47,7 @@ from mlcode.workspace import (
     safe_target,
     stage_paths,
 )
+from mlcode.spec.yamlsource import render_path
 
 PLAN_FORMAT = "mlcode-plan"
 SIGNAL_SEAM = "MLCODE_TEST_SIGNAL_AT"
@@ -116,7 +116,7 @@ def preflight(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> None:
     them), targets inside the repo, not symlinks, writable, not ignored by git, and a pipeline
     DVC can load."""
     from mlcode.adapters import git
-    from mlcode.preflight import project_problems
+    from mlcode.project.preflight import project_problems
 
     problems = project_problems(ws.project)
     if problems:

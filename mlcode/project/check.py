@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from mlcode import __version__
 from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE
-from mlcode.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
+from mlcode.project.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
 
 if TYPE_CHECKING:
     from mlcode.adapters.git import StagedBlob, StagedChange
@@ -57,7 +57,7 @@ def _plain(path: str) -> bool:
 def _read(path: Path) -> bytes | None:
     """A working-tree file's bytes; None when absent or not a regular file of sane size (a FIFO or
     device named ml.yaml must never hang the hook)."""
-    from mlcode.fsutil import ReadRefused, read_bounded
+    from mlcode.adapters.fs import ReadRefused, read_bounded
 
     try:
         return read_bounded(path, _MAX_WORKTREE_BYTES)
@@ -150,7 +150,7 @@ class _Staged:
 def run_check(start: Path, max_bytes: int) -> CheckReport:
     """Run every check from `start` (inside the repository) against what git is about to commit."""
     from mlcode.adapters.git import staged_changes, staged_sizes
-    from mlcode.repo import find_root
+    from mlcode.adapters.repo import find_root
 
     root = find_root(start)
     report = CheckReport()
@@ -290,7 +290,7 @@ def _experiment_note(compiled: dict[str, str], staged: _Staged, manifest: Manife
     """The experiment explanation when the staged params.yaml changed since the last apply and
     differs from the generated one only in model values (what `dvc exp` writes)."""
     from mlcode.adapters.git import staged_differs_from_head
-    from mlcode.experiments import explain
+    from mlcode.project.experiments import explain
 
     blob = staged.get(PARAMS_FILE)
     if blob is None or blob.sha256 == manifest.files.get(PARAMS_FILE):

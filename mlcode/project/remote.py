@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from mlcode.plan import RemoteChange
+from mlcode.project.plan import RemoteChange
 from mlcode.spec.stack import Stack
 
 _SECTION = re.compile(r"""^\s*\[\s*'?remote\s+"([^"]+)"'?\s*\]\s*$""")

@@ -22,7 +22,7 @@ from mlcode.errors import UserError
 from mlcode.layout import PARAMS_FILE
 
 if TYPE_CHECKING:
-    from mlcode.plan import FileChange
+    from mlcode.project.plan import FileChange
 
 Key = tuple[str | int, ...]
 

@@ -3,7 +3,7 @@ params and drift verdict against a git revision, as a `metrics_table.Report` val
 
 The I/O edge of `mlcode run`: reads dvc.yaml and the models' metrics files, asks git whether the
 revision exists and DVC for `dvc metrics diff` / `dvc params diff`. The parsing and merging are
-pure (`mlcode.metrics_table`); the CLI only renders the value. A failing DVC call is an error with
+pure (`mlcode.project.metrics_table`); the CLI only renders the value. A failing DVC call is an error with
 DVC's reason; a revision DVC could not read is marked in the report, never shown as "new".
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlcode import metrics_table
 from mlcode.errors import UserError
 from mlcode.layout import DVC_FILE, model_paths
+from mlcode.project import metrics_table
 
 if TYPE_CHECKING:
     from mlcode.spec.model import MlSpec

@@ -1,6 +1,6 @@
 """Read the working tree into a Plan: compile, read targets safely, ask DVC once for stale stages.
 
-This is the I/O edge of planning; the decisions themselves are pure (`mlcode.plan`).
+This is the I/O edge of planning; the decisions themselves are pure (`mlcode.project.plan`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from mlcode import __version__
+from mlcode.adapters.repo import find_root
 from mlcode.errors import UserError
 from mlcode.layout import DVC_FILE, MANIFEST_FILE, STATE_DIR
-from mlcode.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
-from mlcode.plan import Plan, owned, plan_files
-from mlcode.repo import find_root
+from mlcode.project.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
+from mlcode.project.plan import Plan, owned, plan_files
 from mlcode.resources import is_stack_path
 from mlcode.spec.load import Project, load_project
 
@@ -107,9 +107,9 @@ def compute_plan(
     `pending` is a `dvc status` started earlier (see `start_status`) so it ran while mlcode
     loaded and compiled; without it, and with `with_status`, DVC is asked here.
     """
-    from mlcode.checks import in_sync_fast
     from mlcode.compile import compile_project
-    from mlcode.remote import read_config, remote_change
+    from mlcode.project.check import in_sync_fast
+    from mlcode.project.remote import read_config, remote_change
 
     manifest = read_manifest(ws.root)
     if manifest.inputs == ws.inputs and in_sync_fast(ws.root, manifest) and owned(manifest):
@@ -171,7 +171,7 @@ def autostage_set(config: str) -> bool:
 
 def versioned_datasets(ws: Workspace) -> list[str]:
     """Declared dataset paths DVC versions through a `.dvc` pointer (not a stage's output)."""
-    from mlcode.preflight import symlink_problem
+    from mlcode.project.preflight import symlink_problem
 
     outputs = _stage_outputs(ws)
     paths = {ds.path for ds in ws.project.spec.data.values()}

@@ -12,8 +12,8 @@ from mlcode.adapters import dvc
 from mlcode.compile import compile_project
 from mlcode.project.preflight import pure_problems
 from mlcode.resources import stack_presets
-from mlcode.spec.load import parse_spec, parse_stack
-from mlcode.spec.yamlsource import load_file, parse
+from mlcode.spec.load import load_file, parse_spec, parse_stack
+from mlcode.spec.yamlsource import parse
 
 HEAD = """\
 version: 1

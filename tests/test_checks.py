@@ -17,8 +17,9 @@ import pytest
 from mlcode import __version__
 from mlcode.adapters.git import StagedChange, staged_blobs, staged_changes
 from mlcode.adapters.proc import clean_env, hook_env, run
-from mlcode.project.check import _stage_outputs, _staged_problems, in_sync, norm_path, run_check
+from mlcode.project.check import _stage_outputs, _staged_problems, norm_path, run_check
 from mlcode.project.manifest import Manifest, inputs_hash, sha256_text
+from mlcode.project.sync import in_sync
 from tests.e2e.helpers import git, mlcode
 from tests.test_imports import HEAVY, _loaded
 

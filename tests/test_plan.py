@@ -129,8 +129,8 @@ def test_compile_generates_only_known_paths() -> None:
     """Apply deletes only GENERATED_PATHS: every file compile produces must be one of them."""
     from mlcode.compile import compile_project
     from mlcode.resources import stack_presets
-    from mlcode.spec.load import parse_spec, parse_stack
-    from mlcode.spec.yamlsource import load_file, parse
+    from mlcode.spec.load import load_file, parse_spec, parse_stack
+    from mlcode.spec.yamlsource import parse
 
     spec = parse_spec(
         parse(

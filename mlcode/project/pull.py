@@ -19,9 +19,10 @@ from mlcode import __version__
 from mlcode.errors import SpecError, UserError
 from mlcode.layout import PARAMS_FILE
 from mlcode.project.apply import ApplyResult
-from mlcode.project.experiments import Change, diff, edits_for, names, read_params, same
+from mlcode.project.experiments import Change, diff, edits_for, names, read_params
 from mlcode.project.plan import Plan
 from mlcode.project.workspace import Workspace
+from mlcode.spec.values import same
 
 SPEC = "ml.yaml"
 
@@ -110,7 +111,7 @@ def prepare(root: Path, exp: str | None) -> Pull | None:
     new_ws = _load(ws.root, new_text, source)
     new_compiled = compile_project(new_ws.project.spec, new_ws.project.stack)
     result = read_params(new_compiled[PARAMS_FILE])
-    if not same(result, target):
+    if not same(result, target, ordered=False):
         off = diff(result, target)
         raise UserError(
             f"ml.yaml cannot reproduce the params of {source}: after the edit it would still "

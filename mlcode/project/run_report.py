@@ -113,7 +113,8 @@ def collect(root: Path, spec: MlSpec, names: list[str], rev: str = "HEAD") -> me
     files: dict[str, metrics_table.MetricsFile] = {}
     drift: dict[str, metrics_table.DriftVerdict | None] = {}
     for model in names:
-        paths = model_paths(model, spec.models[model])
+        own = spec.models[model].evaluate
+        paths = model_paths(model, own.metrics if own else None)
         expected = tuple(spec.models[model].resolved_metrics)
         files[model] = _metrics_file(root, paths.metrics, expected)
         has_drift = spec.models[model].gates.drift is not None

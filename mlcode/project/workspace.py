@@ -108,8 +108,8 @@ def compute_plan(
     loaded and compiled; without it, and with `with_status`, DVC is asked here.
     """
     from mlcode.compile import compile_project
-    from mlcode.project.check import in_sync_fast
     from mlcode.project.remote import read_config, remote_change
+    from mlcode.project.sync import in_sync_fast
 
     manifest = read_manifest(ws.root)
     if manifest.inputs == ws.inputs and in_sync_fast(ws.root, manifest) and owned(manifest):

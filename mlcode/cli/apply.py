@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 from mlcode.errors import UserError
 
 T = TypeVar("T")
@@ -38,7 +38,7 @@ def _interruptible(work: Callable[[], T]) -> T:
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
 @click.option("--run", "run_after", is_flag=True, help="Reproduce the pipeline afterwards.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@options.json_output()
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -56,10 +56,10 @@ def command(
     from mlcode.project.apply import check_saved_plan, execute
     from mlcode.project.lock import exclusive
     from mlcode.project.planview import render_text, to_json
-    from mlcode.project.workspace import compute_plan, open_workspace
+    from mlcode.project.workspace import compute_plan
 
-    cwd = settings(ctx).cwd
-    ws = open_workspace(cwd)
+    cwd = options.settings(ctx).cwd  # a relative PLAN is where the user is, not the root
+    ws = options.workspace(ctx)
     with exclusive(ws.root / LOCK_FILE):
         plan, compiled = compute_plan(ws, with_status=False)
         if plan_file is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 from mlcode.errors import UserError
 from mlcode.project.scaffold import EXAMPLES
 
@@ -32,7 +32,7 @@ def command(
     from mlcode.spec import names
     from mlcode.spec.jsonschema import SCHEMA_FILE, ml_schema_text
 
-    root = settings(ctx).cwd
+    root = options.root(ctx, needs_git=False)
     if not is_stack_path(stack) and stack not in stack_presets():
         raise UserError(
             f"unknown stack {stack!r}; presets: {', '.join(stack_presets())} "

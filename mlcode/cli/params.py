@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 
 
 @click.group("params")
@@ -24,7 +24,6 @@ def pull(ctx: click.Context, exp: str | None, dry_run: bool) -> None:
     left there); with EXP, from that experiment as `dvc exp show` lists it (the working tree's
     other files stay as they are). Only the changed values of ml.yaml are rewritten.
     """
-    from mlcode.adapters.repo import find_root
     from mlcode.cli.needs import require_full
     from mlcode.layout import LOCK_FILE
     from mlcode.project.lock import exclusive
@@ -33,7 +32,7 @@ def pull(ctx: click.Context, exp: str | None, dry_run: bool) -> None:
     # Checked here, not through needs.NEEDS_FULL: that guards the group, which would also stop
     # `mlcode params pull --help` in the light install.
     require_full("params pull")
-    root = find_root(settings(ctx).cwd)
+    root = options.root(ctx)
     with exclusive(root / LOCK_FILE):
         result = prepare(root, exp)
         if result is None:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 
 
 @click.command("plan")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@options.json_output("Print the plan as JSON.")
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -34,17 +34,16 @@ def command(
 ) -> None:
     """Show each generated file to create, update or delete, remote changes, and stale stages."""
     from mlcode.adapters.fs import atomic_write
-    from mlcode.adapters.repo import find_root
     from mlcode.project.apply import saved_plan
     from mlcode.project.planview import render_text, to_json
-    from mlcode.project.workspace import compute_plan, open_workspace, start_status
+    from mlcode.project.workspace import compute_plan, start_status
 
-    cwd = settings(ctx).cwd
+    cwd = options.settings(ctx).cwd  # a relative --out is where the user is, not the root
     target = None if out_file is None else _out_target(cwd, out_file)
     # DVC's status runs while mlcode loads and compiles: plan costs about max(), not the sum.
-    pending = None if no_status else start_status(find_root(cwd))
+    pending = None if no_status else start_status(options.root(ctx))
     try:
-        ws = open_workspace(cwd)
+        ws = options.workspace(ctx)
         plan, compiled = compute_plan(ws, with_status=not no_status, pending=pending)
     except BaseException:
         if pending is not None:

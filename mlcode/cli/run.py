@@ -12,25 +12,23 @@ import json
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 
 
 @click.command("run")
 @click.argument("models", nargs=-1)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print the result as JSON (DVC's output hidden)."
-)
+@options.json_output("Print the result as JSON (DVC's output hidden).")
 @click.pass_context
 def command(ctx: click.Context, models: tuple[str, ...], as_json: bool) -> None:
     """Reproduce MODELS (default: all) through DVC and show their metrics vs HEAD.
 
     Only stale stages run; with nothing stale, the metrics are shown as they are.
     """
-    from mlcode.adapters import dvc, git
+    from mlcode.adapters import dvc
     from mlcode.project import metrics_table, run_report
     from mlcode.spec.load import load_project
 
-    root = git.toplevel(settings(ctx).cwd)
+    root = options.root(ctx)
     project = load_project(root)
     names = run_report.selected_models(list(project.spec.models), models)
     targets = run_report.stage_targets(root, names)

@@ -6,12 +6,12 @@ import json
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 from mlcode.errors import EXIT_CHECK_FAILED, CheckFailed, SpecError
 
 
 @click.command("validate")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@options.json_output()
 @click.option("--deep", is_flag=True, help="Also import every estimator for real (slower).")
 @click.pass_context
 def command(ctx: click.Context, as_json: bool, deep: bool) -> None:
@@ -20,7 +20,7 @@ def command(ctx: click.Context, as_json: bool, deep: bool) -> None:
     from mlcode.project.preflight import project_problems
     from mlcode.spec.load import load_project
 
-    root = settings(ctx).cwd
+    root = options.root(ctx, needs_git=False)
     try:
         project = load_project(root, deep=deep)
         problems = project_problems(project)

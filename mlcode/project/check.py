@@ -81,12 +81,10 @@ class _Staged:
         return None if blob is None or blob.is_symlink else blob.data
 
 
-def run_check(start: Path, max_bytes: int) -> CheckReport:
-    """Run every check from `start` (inside the repository) against what git is about to commit."""
+def run_check(root: Path, max_bytes: int) -> CheckReport:
+    """Run every check of the repository at `root` against what git is about to commit."""
     from mlcode.adapters.git import staged_changes, staged_sizes
-    from mlcode.adapters.repo import find_root
 
-    root = find_root(start)
     report = CheckReport()
     changes = staged_changes(root)
     staged = _Staged(root)

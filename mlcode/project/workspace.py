@@ -11,7 +11,6 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from mlcode import __version__
-from mlcode.adapters.repo import find_root
 from mlcode.errors import UserError
 from mlcode.layout import DVC_FILE, MANIFEST_FILE, STATE_DIR
 from mlcode.project.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
@@ -45,9 +44,8 @@ def stack_bytes(project: Project) -> bytes:
     return path.read_bytes()
 
 
-def open_workspace(start: Path) -> Workspace:
-    """Find the repo root and load + validate its ml.yaml and stack."""
-    root = find_root(start)
+def open_workspace(root: Path) -> Workspace:
+    """Load and validate the ml.yaml and stack at the repository root `root`."""
     if not (root / "ml.yaml").is_file():
         raise UserError(f"no ml.yaml at the repository root {root}; create one with `mlcode init`")
     project = load_project(root)

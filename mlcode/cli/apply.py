@@ -97,6 +97,6 @@ def command(
         if as_json:
             click.echo(json.dumps({"applied": plan.has_changes, "plan": to_json(plan)}, indent=2))
     if run_after:
-        from mlcode.adapters import dvc
+        from mlcode.project.run_report import reproduce
 
-        dvc.repro(ws.root, [], capture=as_json)
+        reproduce(ws.root, [], capture=as_json)

@@ -53,7 +53,8 @@ def command(
     With PLAN (saved by `mlcode plan --out`), apply only if nothing changed since it was saved.
     """
     from mlcode.layout import LOCK_FILE
-    from mlcode.project.apply import check_saved_plan, execute
+    from mlcode.project import savedplan
+    from mlcode.project.apply import execute
     from mlcode.project.lock import exclusive
     from mlcode.project.planview import render_text, to_json
     from mlcode.project.workspace import compute_plan
@@ -63,9 +64,7 @@ def command(
     with exclusive(ws.root / LOCK_FILE):
         plan, compiled = compute_plan(ws, with_status=False)
         if plan_file is not None:
-            check_saved_plan(
-                ws, plan_file if plan_file.is_absolute() else cwd / plan_file, compiled
-            )
+            savedplan.check(ws, plan_file if plan_file.is_absolute() else cwd / plan_file, compiled)
             auto_approve = True  # the saved plan was the review
         if not as_json:
             click.echo(render_text(plan))

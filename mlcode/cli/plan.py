@@ -33,8 +33,7 @@ def command(
     no_status: bool,
 ) -> None:
     """Show each generated file to create, update or delete, remote changes, and stale stages."""
-    from mlcode.adapters.fs import atomic_write
-    from mlcode.project.apply import saved_plan
+    from mlcode.project import savedplan
     from mlcode.project.planview import render_text, to_json
     from mlcode.project.workspace import compute_plan, start_status
 
@@ -55,7 +54,7 @@ def command(
     else:
         click.echo(render_text(plan))
     if out_file is not None and target is not None:
-        atomic_write(target, saved_plan(ws, data, compiled))
+        savedplan.save(ws, target, data, compiled)
         if not as_json:
             click.echo(f"Saved the plan to {out_file}; run `mlcode apply {out_file}` to apply it.")
     if detailed_exitcode and plan.has_changes:

@@ -106,7 +106,7 @@ def compute_plan(
     loaded and compiled; without it, and with `with_status`, DVC is asked here.
     """
     from mlcode.compile import compile_project
-    from mlcode.project.remote import read_config, remote_change
+    from mlcode.project.remote import parse_config, remote_change
     from mlcode.project.sync import in_sync_fast
 
     manifest = read_manifest(ws.root)
@@ -121,7 +121,11 @@ def compute_plan(
     files = plan_files(compiled, on_disk, manifest, desired_manifest(ws, compiled).to_text())
     config = read_text(ws.root / ".dvc" / "config")
     dvc_init = config is None
-    remote = remote_change(ws.project.stack, ws.project.spec.project, read_config(ws.root))
+    remote = remote_change(
+        ws.project.stack,
+        ws.project.spec.project,
+        parse_config(config or ""),
+    )
     track, untrack = dataset_changes(ws)
     stage = unstaged(ws, compiled, files)
     rescue = rescued(ws)

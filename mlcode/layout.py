@@ -1,4 +1,4 @@
-"""Where each model's files live: the one table the compiler, the built-in steps and the registry
+"""Where each model's files live: the one table the compiler, the built-in steps and `mlcode run`
 share, so no two modules spell a path differently.
 
 All paths are POSIX, relative to the repository root.

@@ -1,5 +1,5 @@
-"""The layer rule holds: the import-linter contracts in pyproject.toml (what `lint-imports` checks in
-CI and pre-commit) are kept by mlcode as it is, and each one breaks on a copy of mlcode with one
+"""The layer rule holds: the import-linter contracts in pyproject.toml (what `lint-imports` checks
+in CI and pre-commit) are kept by mlcode as it is, and each one breaks on a copy of mlcode with one
 import that goes against it, so a cycle or a wrong-way import fails the suite too."""
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def cli(ctx: click.Context, directory: Path | None, traceback: bool) -> None:
     """mlcode: ML as code in a git repository.
 
     Declare data, models, gates and infrastructure in ml.yaml; mlcode compiles it into DVC
-    pipelines and CI workflows and promotes models that pass their gates through git.
+    pipelines and CI workflows, versions the data with DVC and reproduces the models.
     """
     ctx.obj = options.Settings(cwd=(directory or Path.cwd()).absolute(), traceback=traceback)
 

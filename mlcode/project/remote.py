@@ -1,4 +1,5 @@
-"""The DVC remote a stack asks for, and the one `.dvc/config` has. Pure: the workspace reads the file.
+"""The DVC remote a stack asks for, and the one `.dvc/config` has. Pure: the workspace reads the
+file.
 
 DVC stores a relative local remote path relative to the `.dvc/` folder; stacks write it relative
 to the repository root, so the desired value is translated the same way DVC would.

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Run:
-    """What one `mlcode run` works on: the models, their DVC stages, and which of those are stale."""
+    """What one `mlcode run` works on: the models, their DVC stages, and the stale ones."""
 
     root: Path
     spec: MlSpec

@@ -64,11 +64,6 @@ class Project:
     stack: Stack
     positions: Positions
 
-    @property
-    def spec_path(self) -> Path:
-        """Absolute path of ml.yaml."""
-        return self.root / SPEC_FILE
-
 
 def parse_spec(source: Source) -> MlSpec:
     """Schema-validate a parsed ml.yaml, raising every located problem at once."""

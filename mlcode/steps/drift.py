@@ -11,7 +11,7 @@ writes, each atomically:
   verdict, kind and distinct values, the skipped columns and the dataset gate.
 
 The step succeeds when drift is found: the gate's verdict is data (`dataset_drift`, `gate_passed`)
-that `mlcode gates` reads; it fails only when the comparison cannot be made.
+that `mlcode run` reports; it fails only when the comparison cannot be made.
 """
 
 from __future__ import annotations

@@ -13,8 +13,9 @@ The I/O edge, reading and writing the working tree and calling git and DVC throu
   in-sync answer, shared by plan and check), `preflight` (what apply would refuse),
 - `apply` (carry out a plan), `savedplan` (`plan --out` / `apply PLAN`), `lock`,
 - `check` (the pre-commit check of what git is about to commit), `pull` (`params pull`),
-- `run_report` (`run`: stale stages, reproduce, gather the report), `examples` (`init --example`).
+- `run_report` (`run`: stale stages, reproduce, gather the report), `init` (write a new project)
+  and `examples` (`init --example`'s data).
 
 The shared modules never import one command's module (apply, check, pull, run_report, savedplan,
-examples): pyproject.toml's import-linter contracts.
+init, examples): pyproject.toml's import-linter contracts.
 """

@@ -16,9 +16,8 @@ from typing import Any
 
 from mlcode.compile import dvc as cdvc
 from mlcode.resources import stack_presets
-from mlcode.spec.load import parse_stack
+from mlcode.spec.load import load_file, parse_stack
 from mlcode.spec.model import MlSpec
-from mlcode.spec.yamlsource import load_file
 
 
 def make_spec(models: int) -> MlSpec:

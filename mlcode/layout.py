@@ -1,4 +1,4 @@
-"""Where each model's files live: the one table the compiler, the built-in steps and the registry
+"""Where each model's files live: the one table the compiler, the built-in steps and `mlcode run`
 share, so no two modules spell a path differently.
 
 All paths are POSIX, relative to the repository root.
@@ -7,10 +7,6 @@ All paths are POSIX, relative to the repository root.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # keep `mlcode check` free of pydantic on its fast path
-    from mlcode.spec.model import Model
 
 PARAMS_FILE = "params.yaml"
 DVC_FILE = "dvc.yaml"
@@ -46,11 +42,9 @@ class ModelPaths:
         return f"{self.plots_dir}/{kind}.json"
 
 
-def model_paths(name: str, model: Model | None = None) -> ModelPaths:
-    """Paths for model `name`; a model with its own evaluate command names its metrics file."""
-    metrics = f"{METRICS_DIR}/{name}.json"
-    if model is not None and model.evaluate is not None:
-        metrics = model.evaluate.metrics
+def model_paths(name: str, metrics: str | None = None) -> ModelPaths:
+    """Paths for model `name`; `metrics` is the metrics file a model's own evaluate command names
+    (None: the built-in evaluate step's)."""
     return ModelPaths(
         name=name,
         train_split=f"{WORK_DIR}/{name}/train.parquet",
@@ -58,7 +52,7 @@ def model_paths(name: str, model: Model | None = None) -> ModelPaths:
         model_dir=f"{MODELS_DIR}/{name}",
         model_file=f"{MODELS_DIR}/{name}/model.skops",
         model_card=f"{MODELS_DIR}/{name}/card.json",
-        metrics=metrics,
+        metrics=metrics or f"{METRICS_DIR}/{name}.json",
         drift_metrics=f"{METRICS_DIR}/{name}-drift.json",
         drift_report=f"{WORK_DIR}/{name}/drift-report.json",
         plots_dir=f"{PLOTS_DIR}/{name}",

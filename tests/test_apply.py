@@ -10,10 +10,10 @@ import pytest
 
 from mlcode.adapters import dvc
 from mlcode.compile import compile_project
-from mlcode.preflight import pure_problems
+from mlcode.project.preflight import pure_problems
 from mlcode.resources import stack_presets
-from mlcode.spec.load import parse_spec, parse_stack
-from mlcode.spec.yamlsource import load_file, parse
+from mlcode.spec.load import load_file, parse_spec, parse_stack
+from mlcode.spec.yamlsource import parse
 
 HEAD = """\
 version: 1
@@ -82,7 +82,7 @@ def test_validate_mirrors_dvcs_own_loader(body: str, accepted: bool, tmp_path: P
 
 def test_syntax_only_where_values_are_unknowable() -> None:
     """A stage reading a vars file: names cannot be checked without it, syntax still is."""
-    from mlcode.spec import interpolation
+    from mlcode.compile import interpolation
 
     assert interpolation.expression_problem("echo ${anything}", None) is None
     assert interpolation.expression_problem("echo ${a..b}", None) is not None

@@ -1,5 +1,5 @@
 """ml.yaml and stack files are read with a bound fixed before reading: no FIFO hangs, no device
-streams into memory, nothing but a regular file is read (fsutil.read_bounded and its callers)."""
+streams into memory, nothing but a regular file is read (fs.read_bounded and its callers)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mlcode import fsutil
+from mlcode.adapters import fs
 from tests.e2e.helpers import BIN, env
 
 LIMIT_AS = 1 << 30  # 1 GiB of address space: a runaway read dies instead of eating the machine
@@ -36,34 +36,34 @@ def _mlcode(cwd: Path, *args: str, timeout: float = 30) -> subprocess.CompletedP
 def test_reads_a_regular_file(tmp_path: Path) -> None:
     path = tmp_path / "f.yaml"
     path.write_bytes(b"a: 1\n")
-    assert fsutil.read_bounded(path, 5) == b"a: 1\n"
+    assert fs.read_bounded(path, 5) == b"a: 1\n"
 
 
 def test_refuses_a_file_over_the_limit(tmp_path: Path) -> None:
     path = tmp_path / "f.yaml"
     path.write_bytes(b"x" * 6)
-    with pytest.raises(fsutil.ReadRefused, match="6 bytes") as info:
-        fsutil.read_bounded(path, 5)
+    with pytest.raises(fs.ReadRefused, match="6 bytes") as info:
+        fs.read_bounded(path, 5)
     assert info.value.size == 6
 
 
 def test_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "ml.yaml"
     os.mkfifo(fifo)  # no writer: a blocking open would wait forever
-    with pytest.raises(fsutil.ReadRefused, match="FIFO"):
-        fsutil.read_bounded(fifo, 100)
+    with pytest.raises(fs.ReadRefused, match="FIFO"):
+        fs.read_bounded(fifo, 100)
 
 
 def test_refuses_a_symlink_to_a_device(tmp_path: Path) -> None:
     link = tmp_path / "ml.yaml"
     link.symlink_to("/dev/zero")
-    with pytest.raises(fsutil.ReadRefused, match="character device"):
-        fsutil.read_bounded(link, 100)
+    with pytest.raises(fs.ReadRefused, match="character device"):
+        fs.read_bounded(link, 100)
 
 
 def test_refuses_a_directory(tmp_path: Path) -> None:
-    with pytest.raises(fsutil.ReadRefused, match="directory"):
-        fsutil.read_bounded(tmp_path, 100)
+    with pytest.raises(fs.ReadRefused, match="directory"):
+        fs.read_bounded(tmp_path, 100)
 
 
 @pytest.fixture

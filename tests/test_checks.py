@@ -17,8 +17,11 @@ import pytest
 from mlcode import __version__
 from mlcode.adapters.git import StagedChange, staged_blobs, staged_changes
 from mlcode.adapters.proc import clean_env, hook_env, run
-from mlcode.checks import _stage_outputs, _staged_problems, in_sync, norm_path, run_check
-from mlcode.manifest import Manifest, inputs_hash, sha256_text
+from mlcode.cli import cli
+from mlcode.cli.boundary import run_guarded
+from mlcode.project.check import _stage_outputs, _staged_problems, norm_path, run_check
+from mlcode.project.manifest import Manifest, inputs_hash, sha256_text
+from mlcode.project.sync import in_sync
 from tests.e2e.helpers import git, mlcode
 from tests.test_imports import HEAVY, _loaded
 
@@ -184,15 +187,19 @@ def test_fast_path_on_the_committed_project(applied: Path) -> None:
     assert report.mode.startswith("fast path")
 
 
-def test_temporary_index_is_judged(applied: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same working tree passes or fails by the index the hook is handed."""
+def test_temporary_index_is_judged(
+    applied: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same working tree passes or fails by the index the hook is handed (here from a
+    subdirectory, as a hook may be started)."""
     (applied / "big.bin").write_bytes(b"\0" * BIG)
     env = dict(os.environ, GIT_INDEX_FILE=str(applied / ".git" / "next-index.lock"))
     subprocess.run(["git", "read-tree", "HEAD"], cwd=applied, env=env, check=True)
     subprocess.run(["git", "add", "big.bin"], cwd=applied, env=env, check=True)
     assert run_check(applied, 1_000_000).problems == []
     monkeypatch.setenv("GIT_INDEX_FILE", env["GIT_INDEX_FILE"])
-    problems = run_check(applied / "data", 1_000_000).problems
+    assert run_guarded(cli, ["-C", str(applied / "data"), "check"]) == 1
+    problems = capsys.readouterr().err.split("\n  - ")[1:]
     assert len(problems) == 1
     assert problems[0].startswith("big.bin is staged into git and is 1,500,000 bytes")
 

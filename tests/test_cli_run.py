@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from mlcode import metrics_table
 from mlcode.cli import COMMANDS, cli
 from mlcode.cli.boundary import run_guarded
-from mlcode.metrics_table import MetricChange, MetricsFile
+from mlcode.project import metrics_table
+from mlcode.project.metrics_table import MetricChange, MetricsFile
 
 
 def sh(cmd: list[str], cwd: Path) -> None:

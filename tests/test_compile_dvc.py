@@ -17,13 +17,14 @@ from pydantic import ValidationError
 
 from mlcode.compile import dvc as cdvc
 from mlcode.compile.header import is_pristine
+from mlcode.project.scaffold import EXAMPLES, render_spec
 from mlcode.resources import stack_presets
-from mlcode.scaffold import EXAMPLES, render_spec
 from mlcode.spec import semantic
-from mlcode.spec.load import parse_spec, parse_stack
+from mlcode.spec.load import load_file, parse_spec, parse_stack
 from mlcode.spec.model import MlSpec
 from mlcode.spec.stack import Stack
-from mlcode.spec.yamlsource import load_file, parse
+from mlcode.spec.values import same
+from mlcode.spec.yamlsource import parse
 
 GOLDEN = Path(__file__).parent / "golden" / "dvc"
 
@@ -410,7 +411,7 @@ def test_key_order_of_the_spec_does_not_change_the_output() -> None:
 
 
 def example_spec(key: str) -> MlSpec:
-    from mlcode.examples import build
+    from mlcode.project.examples import build
 
     text = render_spec("demo", "local", EXAMPLES[key], build(key).numeric)
     source = parse(text, "ml.yaml")
@@ -530,8 +531,8 @@ def adversarial_spec(value: str) -> dict[str, Any]:
 
 
 def _same_under_both_readers(text: str, expected: dict[str, Any]) -> None:
-    assert cdvc.same(yaml.safe_load(text), expected)
-    assert cdvc.same(_plain(dvc_load(text)), expected)
+    assert same(yaml.safe_load(text), expected)
+    assert same(_plain(dvc_load(text)), expected)
 
 
 def _plain(value: Any) -> Any:
@@ -573,16 +574,16 @@ def test_yaml12_numbers_are_quoted_for_dvc(value: str) -> None:
 def test_numbers_and_booleans_keep_their_type() -> None:
     data = {"i": 3, "f": 0.1, "big": 1e300, "inf": math.inf, "b": True, "n": None, "s": "3"}
     text = cdvc.dump(data)
-    assert cdvc.same(yaml.safe_load(text), data)
-    assert cdvc.same(dvc_load(text), data)
-    assert cdvc.same(yaml.safe_load(cdvc.dump({"nan": math.nan})), {"nan": math.nan})
+    assert same(yaml.safe_load(text), data)
+    assert same(dvc_load(text), data)
+    assert same(yaml.safe_load(cdvc.dump({"nan": math.nan})), {"nan": math.nan})
 
 
 def test_same_tells_bool_from_int_and_order() -> None:
-    assert not cdvc.same({"a": True}, {"a": 1})
-    assert not cdvc.same({"a": 1, "b": 2}, {"b": 2, "a": 1})
-    assert not cdvc.same([1], [1, 1])
-    assert cdvc.same({"a": [math.nan]}, {"a": [math.nan]})
+    assert not same({"a": True}, {"a": 1})
+    assert not same({"a": 1, "b": 2}, {"b": 2, "a": 1})
+    assert not same([1], [1, 1])
+    assert same({"a": [math.nan]}, {"a": [math.nan]})
 
 
 def test_shared_lists_are_not_written_as_anchors() -> None:

@@ -18,10 +18,10 @@ from mlcode.compile import gitlab
 from mlcode.compile.header import is_pristine
 from mlcode.compile.render import RenderError
 from mlcode.resources import stack_presets
-from mlcode.spec.load import parse_spec, parse_stack
+from mlcode.spec.load import load_file, parse_spec, parse_stack
 from mlcode.spec.model import MlSpec
 from mlcode.spec.stack import Stack
-from mlcode.spec.yamlsource import load_file, parse
+from mlcode.spec.yamlsource import parse
 
 GOLDEN = Path(__file__).parent / "golden" / "ci" / "gitlab-s3"
 

@@ -27,9 +27,9 @@ from mlcode.compile import github, gitlab
 from mlcode.resources import stack_presets
 from mlcode.spec import install
 from mlcode.spec.jsonschema import ml_schema
-from mlcode.spec.load import parse_spec, parse_stack
+from mlcode.spec.load import load_file, parse_spec, parse_stack
 from mlcode.spec.stack import Stack
-from mlcode.spec.yamlsource import load_file, parse
+from mlcode.spec.yamlsource import parse
 from tests.conftest import run
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mlcode.compile.dvc import dump, params_data
 from mlcode.errors import UserError
-from mlcode.experiments import (
+from mlcode.project.experiments import (
     MISSING,
     Change,
     diff,
@@ -21,7 +21,7 @@ from mlcode.experiments import (
     read_params,
     source_path,
 )
-from mlcode.scaffold import EXAMPLES, render_spec
+from mlcode.project.scaffold import EXAMPLES, render_spec
 from mlcode.spec.load import parse_spec
 from mlcode.spec.yamledit import apply_edits
 from mlcode.spec.yamlsource import parse

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from mlcode import fsutil
+from mlcode.adapters import fs
 
 
 def test_write_creates_parents_and_content(tmp_path: Path) -> None:
     target = tmp_path / "a" / "b" / "f.txt"
-    fsutil.atomic_write(target, "hello\n")
+    fs.atomic_write(target, "hello\n")
     assert target.read_text() == "hello\n"
 
 
@@ -27,7 +27,7 @@ def test_failure_mid_write_keeps_old_version(
 
     monkeypatch.setattr(os, "fsync", broken_fsync)
     with pytest.raises(OSError, match="disk full"):
-        fsutil.atomic_write(target, "new\n" * 1000)
+        fs.atomic_write(target, "new\n" * 1000)
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
 
@@ -36,5 +36,5 @@ def test_keeps_existing_mode(tmp_path: Path) -> None:
     target = tmp_path / "x.sh"
     target.write_text("a")
     target.chmod(0o750)
-    fsutil.atomic_write(target, "b")
+    fs.atomic_write(target, "b")
     assert target.stat().st_mode & 0o777 == 0o750

@@ -9,7 +9,7 @@ import pytest
 
 from mlcode.cli import cli
 from mlcode.cli.boundary import run_guarded
-from mlcode.scaffold import EXAMPLES
+from mlcode.project.scaffold import EXAMPLES
 from mlcode.spec.jsonschema import SCHEMA_FILE, ml_schema_text
 from mlcode.spec.load import load_project
 

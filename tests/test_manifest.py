@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlcode.manifest import Manifest, inputs_hash, parse_manifest
+from mlcode.project.manifest import Manifest, inputs_hash, parse_manifest
 
 
 def test_round_trip() -> None:

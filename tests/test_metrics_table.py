@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from mlcode import metrics_table
 from mlcode.adapters.dvc import _unreadable
-from mlcode.metrics_table import (
+from mlcode.project import metrics_table
+from mlcode.project.metrics_table import (
     DriftVerdict,
     MetricChange,
     MetricsFile,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from mlcode.compile.header import with_header
 from mlcode.layout import MANIFEST_FILE
-from mlcode.manifest import Manifest, sha256_text
-from mlcode.plan import GENERATED_PATHS, FileChange, Plan, RemoteChange, plan_files
+from mlcode.project.manifest import Manifest, sha256_text
+from mlcode.project.plan import GENERATED_PATHS, FileChange, Plan, RemoteChange, plan_files
 
 
 def _by_path(changes: list[FileChange]) -> dict[str, FileChange]:
@@ -129,8 +129,8 @@ def test_compile_generates_only_known_paths() -> None:
     """Apply deletes only GENERATED_PATHS: every file compile produces must be one of them."""
     from mlcode.compile import compile_project
     from mlcode.resources import stack_presets
-    from mlcode.spec.load import parse_spec, parse_stack
-    from mlcode.spec.yamlsource import load_file, parse
+    from mlcode.spec.load import load_file, parse_spec, parse_stack
+    from mlcode.spec.yamlsource import parse
 
     spec = parse_spec(
         parse(

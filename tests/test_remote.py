@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mlcode.remote import RemoteConfig, desired_url, parse_config, remote_change
+from mlcode.project.remote import RemoteConfig, desired_url, parse_config, remote_change
 from mlcode.spec.stack import Stack
 
 
@@ -42,7 +42,7 @@ def test_remote_change() -> None:
 
 
 def test_credential_hint_splits_native_and_configured() -> None:
-    from mlcode.remote import credential_hint
+    from mlcode.project.remote import credential_hint
 
     stack = Stack.model_validate(
         {

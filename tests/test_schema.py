@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from mlcode.cli import cli
 from mlcode.cli.boundary import run_guarded
-from mlcode.scaffold import EXAMPLES
+from mlcode.project.scaffold import EXAMPLES
 
 
 @pytest.fixture(scope="module")

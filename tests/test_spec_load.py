@@ -56,7 +56,6 @@ def _problems(root: Path, deep: bool = False) -> list[tuple[str, int, int, str, 
 def test_preset_stack(tmp_path: Path) -> None:
     project = load_project(_write(tmp_path))
     assert project.stack.name == "local"
-    assert project.spec_path == tmp_path / "ml.yaml"
     assert project.positions.file == "ml.yaml"
 
 

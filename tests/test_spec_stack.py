@@ -10,9 +10,9 @@ import yaml
 
 from mlcode.errors import SpecError
 from mlcode.resources import stack_presets
-from mlcode.spec.load import parse_stack
+from mlcode.spec.load import load_file, parse_stack
 from mlcode.spec.stack import Stack
-from mlcode.spec.yamlsource import load_file, parse
+from mlcode.spec.yamlsource import parse
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = sorted(p.stem for p in (REPO / "stacks").glob("*.yaml"))

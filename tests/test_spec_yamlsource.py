@@ -7,15 +7,8 @@ from pathlib import Path
 import pytest
 
 from mlcode.errors import SpecError
-from mlcode.spec.yamlsource import (
-    MAX_BYTES,
-    MAX_FLOW_DEPTH,
-    Positions,
-    decode,
-    load_file,
-    parse,
-    render_path,
-)
+from mlcode.spec.load import load_file
+from mlcode.spec.yamlsource import MAX_BYTES, MAX_FLOW_DEPTH, Positions, decode, parse, render_path
 
 
 def _one(text: str) -> tuple[int, int, str, str]:

@@ -27,16 +27,6 @@ def dvc(root: Path, *args: str, what: str | None = None, capture: bool = True) -
     return result.stdout or ""
 
 
-def is_initialized(root: Path) -> bool:
-    """True when `root` already holds a DVC project."""
-    return (root / ".dvc").is_dir()
-
-
-def init(root: Path) -> None:
-    """`dvc init` (in a git repository)."""
-    dvc(root, "init", what="dvc init")
-
-
 def status(
     root: Path, targets: list[str] | None = None, *, with_deps: bool = False
 ) -> dict[str, Any]:
@@ -144,17 +134,6 @@ def _unreadable(stderr: str, rev: str) -> dict[str, str]:
         lines = [line.strip() for line in stderr.splitlines() if "failed to load" in line.lower()]
         reasons = {rev: lines, "workspace": lines}
     return {name: "; ".join(dict.fromkeys(why)) for name, why in reasons.items()}
-
-
-def remote_list(root: Path) -> dict[str, str]:
-    """Configured remotes (project + local config): name → url."""
-    out = dvc(root, "remote", "list", what="dvc remote list")
-    remotes: dict[str, str] = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 2:
-            remotes[parts[0]] = parts[1]
-    return remotes
 
 
 # Runs in a child Python: DVC's own loader resolves the compiled dvc.yaml (interpolation, stage

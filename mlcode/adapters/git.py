@@ -15,17 +15,6 @@ def git(root: Path, *args: str, what: str | None = None, check: bool = True) -> 
     return result.stdout
 
 
-def toplevel(path: Path) -> Path:
-    """The root of the git work tree containing `path`, or a clear error."""
-    result = run(["git", "rev-parse", "--show-toplevel"], path, what="git", check=False)
-    if result.returncode != 0:
-        raise UserError(
-            f"{path} is not inside a git repository; run `git init` first "
-            "(mlcode versions everything through git)"
-        )
-    return Path(result.stdout.strip())
-
-
 def add(root: Path, paths: list[str]) -> None:
     """Stage `paths` (those that exist) and record deletions of those that do not."""
     if paths:

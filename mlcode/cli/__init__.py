@@ -14,8 +14,8 @@ from typing import Any
 import click
 
 from mlcode import __version__
-from mlcode.cli import needs
-from mlcode.cli.boundary import Settings, run_guarded
+from mlcode.cli import needs, options
+from mlcode.cli.boundary import run_guarded
 
 # name → (module:attribute, one-line help). Help is here so `--help` imports no command module.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -56,26 +56,16 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mlcode")
-@click.option(
-    "-C",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Run as if mlcode was started in DIR.",
-    metavar="DIR",
-)
+@options.directory
 @click.option("--traceback", is_flag=True, hidden=True, help="Re-raise errors (debugging).")
 @click.pass_context
 def cli(ctx: click.Context, directory: Path | None, traceback: bool) -> None:
     """mlcode: ML as code in a git repository.
 
     Declare data, models, gates and infrastructure in ml.yaml; mlcode compiles it into DVC
-    pipelines and CI workflows and promotes models that pass their gates through git.
+    pipelines and CI workflows, versions the data with DVC and reproduces the models.
     """
-    cwd = (directory or Path.cwd()).absolute()
-    if directory is not None and not directory.is_dir():
-        raise click.BadParameter(f"{directory} is not a directory", param_hint="-C")
-    ctx.obj = Settings(cwd=cwd, traceback=traceback)
+    ctx.obj = options.Settings(cwd=(directory or Path.cwd()).absolute(), traceback=traceback)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 from mlcode.errors import UserError
 
 T = TypeVar("T")
@@ -38,7 +38,7 @@ def _interruptible(work: Callable[[], T]) -> T:
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--force", is_flag=True, help="Overwrite generated files that were edited by hand.")
 @click.option("--run", "run_after", is_flag=True, help="Reproduce the pipeline afterwards.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@options.json_output()
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -52,20 +52,19 @@ def command(
 
     With PLAN (saved by `mlcode plan --out`), apply only if nothing changed since it was saved.
     """
-    from mlcode.apply import check_saved_plan, execute
     from mlcode.layout import LOCK_FILE
-    from mlcode.lock import exclusive
-    from mlcode.planview import render_text, to_json
-    from mlcode.workspace import compute_plan, open_workspace
+    from mlcode.project import savedplan
+    from mlcode.project.apply import execute
+    from mlcode.project.lock import exclusive
+    from mlcode.project.planview import render_text, to_json
+    from mlcode.project.workspace import compute_plan
 
-    cwd = settings(ctx).cwd
-    ws = open_workspace(cwd)
+    cwd = options.settings(ctx).cwd  # a relative PLAN is where the user is, not the root
+    ws = options.workspace(ctx)
     with exclusive(ws.root / LOCK_FILE):
         plan, compiled = compute_plan(ws, with_status=False)
         if plan_file is not None:
-            check_saved_plan(
-                ws, plan_file if plan_file.is_absolute() else cwd / plan_file, compiled
-            )
+            savedplan.check(ws, plan_file if plan_file.is_absolute() else cwd / plan_file, compiled)
             auto_approve = True  # the saved plan was the review
         if not as_json:
             click.echo(render_text(plan))
@@ -89,7 +88,7 @@ def command(
                     + "; the changes are staged in git."
                 )
                 if result.credentials:
-                    from mlcode.remote import credential_hint
+                    from mlcode.project.remote import credential_hint
 
                     hint = credential_hint(ws.project.stack)
                     if hint:
@@ -97,6 +96,6 @@ def command(
         if as_json:
             click.echo(json.dumps({"applied": plan.has_changes, "plan": to_json(plan)}, indent=2))
     if run_after:
-        from mlcode.adapters import dvc
+        from mlcode.project.run_report import reproduce
 
-        dvc.repro(ws.root, [], capture=as_json)
+        reproduce(ws.root, [], capture=as_json)

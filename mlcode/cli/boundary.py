@@ -15,8 +15,6 @@ import io
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import click
@@ -80,14 +78,6 @@ def visible_output() -> Iterator[None]:
         sys.stdout, sys.stderr = saved
 
 
-@dataclass(frozen=True)
-class Settings:
-    """What the group passes to every command."""
-
-    cwd: Path
-    traceback: bool = False
-
-
 def _wants_traceback(args: list[str]) -> bool:
     return "--traceback" in args
 
@@ -130,11 +120,3 @@ def run_guarded(group: click.Group, args: list[str]) -> int:
 
 def _color() -> bool:
     return sys.stderr.isatty()
-
-
-def settings(ctx: click.Context) -> Settings:
-    """The group's settings (a default when a command is invoked on its own in tests)."""
-    obj = ctx.find_root().obj
-    if isinstance(obj, Settings):
-        return obj
-    return Settings(cwd=Path.cwd())

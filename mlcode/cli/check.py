@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 from mlcode.errors import CheckFailed
 
 _UNITS = {
@@ -64,9 +64,9 @@ def _size_option(ctx: click.Context, param: click.Parameter, value: str) -> int:
 @click.pass_context
 def command(ctx: click.Context, max_file_size: int) -> None:
     """Pre-commit check: ml.yaml valid, generated files in sync, no large file staged in git."""
-    from mlcode.checks import run_check
+    from mlcode.project.check import run_check
 
-    report = run_check(settings(ctx).cwd, max_file_size)
+    report = run_check(options.root(ctx), max_file_size)
     if report.problems:
         raise CheckFailed("mlcode check failed:\n" + "\n".join(f"  - {p}" for p in report.problems))
     click.echo(f"mlcode check: ok ({report.mode}).")

@@ -1,11 +1,11 @@
 """`mlcode params pull [EXP]`: keep a DVC experiment's params in ml.yaml (thin CLI over
-`mlcode.pull`)."""
+`mlcode.project.pull`)."""
 
 from __future__ import annotations
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 
 
 @click.group("params")
@@ -26,14 +26,13 @@ def pull(ctx: click.Context, exp: str | None, dry_run: bool) -> None:
     """
     from mlcode.cli.needs import require_full
     from mlcode.layout import LOCK_FILE
-    from mlcode.lock import exclusive
-    from mlcode.pull import prepare, write
-    from mlcode.repo import find_root
+    from mlcode.project.lock import exclusive
+    from mlcode.project.pull import prepare, write
 
     # Checked here, not through needs.NEEDS_FULL: that guards the group, which would also stop
     # `mlcode params pull --help` in the light install.
     require_full("params pull")
-    root = find_root(settings(ctx).cwd)
+    root = options.root(ctx)
     with exclusive(root / LOCK_FILE):
         result = prepare(root, exp)
         if result is None:

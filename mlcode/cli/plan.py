@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 
 
 @click.command("plan")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@options.json_output("Print the plan as JSON.")
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -33,18 +33,16 @@ def command(
     no_status: bool,
 ) -> None:
     """Show each generated file to create, update or delete, remote changes, and stale stages."""
-    from mlcode.apply import saved_plan
-    from mlcode.fsutil import atomic_write
-    from mlcode.planview import render_text, to_json
-    from mlcode.repo import find_root
-    from mlcode.workspace import compute_plan, open_workspace, start_status
+    from mlcode.project import savedplan
+    from mlcode.project.planview import render_text, to_json
+    from mlcode.project.workspace import compute_plan, start_status
 
-    cwd = settings(ctx).cwd
+    cwd = options.settings(ctx).cwd  # a relative --out is where the user is, not the root
     target = None if out_file is None else _out_target(cwd, out_file)
     # DVC's status runs while mlcode loads and compiles: plan costs about max(), not the sum.
-    pending = None if no_status else start_status(find_root(cwd))
+    pending = None if no_status else start_status(options.root(ctx))
     try:
-        ws = open_workspace(cwd)
+        ws = options.workspace(ctx)
         plan, compiled = compute_plan(ws, with_status=not no_status, pending=pending)
     except BaseException:
         if pending is not None:
@@ -56,7 +54,7 @@ def command(
     else:
         click.echo(render_text(plan))
     if out_file is not None and target is not None:
-        atomic_write(target, saved_plan(ws, data, compiled))
+        savedplan.save(ws, target, data, compiled)
         if not as_json:
             click.echo(f"Saved the plan to {out_file}; run `mlcode apply {out_file}` to apply it.")
     if detailed_exitcode and plan.has_changes:

@@ -1,9 +1,9 @@
 """`mlcode run [MODEL...]`: reproduce the models' stale stages through DVC and show the report.
 
 DVC decides what is stale (`dvc status --with-deps`) and runs it (`dvc repro`), so a stage whose
-inputs did not change never runs again. The report (`mlcode.run_report`) shows each metric and its
-change against HEAD (like `dvc metrics diff HEAD`), the params that changed, and the drift verdict;
-this module only runs the stages and renders the report.
+inputs did not change never runs again. `mlcode.project.run_report` does the work and gathers the
+report (each metric and its change against HEAD, like `dvc metrics diff HEAD`, the params that
+changed, the drift verdict); this module only says what runs and renders the report.
 """
 
 from __future__ import annotations
@@ -12,44 +12,33 @@ import json
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 
 
 @click.command("run")
 @click.argument("models", nargs=-1)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print the result as JSON (DVC's output hidden)."
-)
+@options.json_output("Print the result as JSON (DVC's output hidden).")
 @click.pass_context
 def command(ctx: click.Context, models: tuple[str, ...], as_json: bool) -> None:
     """Reproduce MODELS (default: all) through DVC and show their metrics vs HEAD.
 
     Only stale stages run; with nothing stale, the metrics are shown as they are.
     """
-    from mlcode import metrics_table, run_report
-    from mlcode.adapters import dvc, git
-    from mlcode.spec.load import load_project
+    from mlcode.project import metrics_table, run_report
 
-    root = git.toplevel(settings(ctx).cwd)
-    project = load_project(root)
-    names = run_report.selected_models(list(project.spec.models), models)
-    targets = run_report.stage_targets(root, names)
-    ran = False
-    if targets:
-        # --with-deps: a target is stale when anything upstream of it is, not only its own inputs.
-        stale = dvc.status(root, targets, with_deps=True)
-        ran = bool(stale)
-        if ran:
-            if not as_json:
-                click.echo(f"Stale: {', '.join(sorted(stale))}; running dvc repro.")
-            dvc.repro(root, targets, capture=as_json)
-    report = run_report.collect(root, project.spec, names)
+    run = run_report.prepare(options.root(ctx), models)
+    if run.stale:
+        if not as_json:
+            click.echo(f"Stale: {', '.join(run.stale)}; running dvc repro.")
+        run_report.reproduce(run.root, run.targets, capture=as_json)
+    ran = bool(run.stale)
+    report = run_report.collect(run.root, run.spec, run.models)
     if as_json:
         click.echo(json.dumps({"ran": ran, **report.to_json()}, indent=2))
         return
     if not ran:
         click.echo("Everything is up to date; nothing to run.")
-    if not names:
+    if not run.models:
         click.echo("ml.yaml declares no models.")
         return
     click.echo(metrics_table.render_report(report))

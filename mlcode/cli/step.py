@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 from mlcode.steps import STEPS
 
 
@@ -23,7 +23,7 @@ def command(ctx: click.Context, step: str, model: str) -> None:
     from mlcode.steps import run_step
 
     started = time.perf_counter()
-    run_step(step, settings(ctx).cwd, model)
+    run_step(step, options.root(ctx, needs_git=False), model)
     click.echo(
         f"{stage_name(step, model)}: done in {time.perf_counter() - started:.1f} s", err=True
     )

@@ -6,21 +6,21 @@ import json
 
 import click
 
-from mlcode.cli.boundary import settings
+from mlcode.cli import options
 from mlcode.errors import EXIT_CHECK_FAILED, CheckFailed, SpecError
 
 
 @click.command("validate")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@options.json_output()
 @click.option("--deep", is_flag=True, help="Also import every estimator for real (slower).")
 @click.pass_context
 def command(ctx: click.Context, as_json: bool, deep: bool) -> None:
     """Check ml.yaml: schema, references, names, cron, stack, and what apply would refuse in the
     working tree (symlinked or git-ignored data, commands DVC cannot parse). Exit 1 on problems."""
-    from mlcode.preflight import project_problems
+    from mlcode.project.preflight import project_problems
     from mlcode.spec.load import load_project
 
-    root = settings(ctx).cwd
+    root = options.root(ctx, needs_git=False)
     try:
         project = load_project(root, deep=deep)
         problems = project_problems(project)

@@ -30,7 +30,6 @@ something else, so both read the same data.
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -41,6 +40,7 @@ from mlcode.compile.header import with_header
 from mlcode.spec import names
 from mlcode.spec.model import Dataset, MlSpec, Model, UserStage
 from mlcode.spec.stack import Stack
+from mlcode.spec.values import same
 
 # How DVC's built-in plot templates read each plot kind of the built-in evaluate step.
 PLOT_PROPS: dict[str, dict[str, str]] = {
@@ -151,7 +151,7 @@ def dvc_data(spec: MlSpec) -> dict[str, Any]:
         model = spec.models[name]
         stages.update(_model_stages(spec, name, model))
         if model.evaluate is None:
-            paths = layout.model_paths(name, model)
+            paths = layout.model_paths(name)
             for kind in layout.plot_kinds(model.task):
                 props = {**PLOT_PROPS[kind], "title": f"{name}: {PLOT_TITLES[kind]}"}
                 plots.append({paths.plot(kind): props})
@@ -164,7 +164,7 @@ def dvc_data(spec: MlSpec) -> dict[str, Any]:
 
 
 def _model_stages(spec: MlSpec, name: str, model: Model) -> dict[str, dict[str, Any]]:
-    paths = layout.model_paths(name, model)
+    paths = layout.model_paths(name, model.evaluate.metrics if model.evaluate else None)
     ds = _dataset(spec, name, model.data, "data")
     stages: dict[str, dict[str, Any]] = {}
 
@@ -334,20 +334,3 @@ def dump(data: Any) -> str:
     if not same(yaml.load(text, Loader=loader), data):  # noqa: S506 - a safe loader
         raise RuntimeError("bug: generated YAML does not parse back to the data it was made from")
     return text
-
-
-def same(a: Any, b: Any, *, ordered: bool = True) -> bool:
-    """Deep equality that also tells bool from int and 1 from 1.0 and treats NaN as equal to NaN;
-    mapping order counts unless `ordered` is false."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        keys_match = list(a) == list(b) if ordered else a.keys() == b.keys()
-        return keys_match and all(same(a[k], b[k], ordered=ordered) for k in a)
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(
-            same(x, y, ordered=ordered) for x, y in zip(a, b, strict=True)
-        )
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float) and math.isnan(a):
-        return math.isnan(b)
-    return bool(a == b)

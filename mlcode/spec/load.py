@@ -1,4 +1,5 @@
-"""Load ml.yaml and its stack: parse with positions → schema → semantic checks → resolved stack.
+"""Load ml.yaml and its stack: read (bounded) → parse with positions → schema → semantic checks →
+resolved stack. The file reading of `mlcode.spec` happens here; the rest of the package is pure.
 
 `load_project` is the one entry point commands use; it raises SpecError carrying every located
 problem of the file at once.
@@ -19,9 +20,39 @@ from mlcode.spec import semantic
 from mlcode.spec.locate import problems_from
 from mlcode.spec.model import MlSpec, rel_path
 from mlcode.spec.stack import Stack
-from mlcode.spec.yamlsource import Positions, Source, decode, load_file, parse
+from mlcode.spec.yamlsource import MAX_BYTES, Positions, Source, decode, parse
 
 SPEC_FILE = "ml.yaml"
+
+
+def _file_error(file: str, message: str) -> SpecError:
+    return SpecError([Problem(Location(file), "", message)])
+
+
+def load_file(path: str, display: str | None = None) -> Source:
+    """Read and parse a YAML file; every failure is a SpecError naming the file.
+
+    The read is bounded before it starts: only a regular file is opened for reading (a FIFO
+    cannot hang, a device cannot stream forever), and never more than MAX_BYTES + 1 bytes.
+    """
+    from mlcode.adapters.fs import ReadRefused, read_bounded
+
+    name = display or path
+    try:
+        raw = read_bounded(path, MAX_BYTES)
+    except FileNotFoundError:
+        raise _file_error(name, "file not found") from None
+    except ReadRefused as exc:
+        if exc.size is not None:
+            raise _file_error(
+                name,
+                f"file {exc.reason}; a configuration file over {MAX_BYTES:,} bytes is refused "
+                "(is this really the right file?)",
+            ) from None
+        raise _file_error(name, f"{exc.reason} (mlcode reads only regular files here)") from None
+    except OSError as exc:
+        raise _file_error(name, f"cannot read file: {exc.strerror}") from None
+    return parse(decode(raw, name), name)
 
 
 @dataclass(frozen=True)
@@ -32,11 +63,6 @@ class Project:
     spec: MlSpec
     stack: Stack
     positions: Positions
-
-    @property
-    def spec_path(self) -> Path:
-        """Absolute path of ml.yaml."""
-        return self.root / SPEC_FILE
 
 
 def parse_spec(source: Source) -> MlSpec:

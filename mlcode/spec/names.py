@@ -14,7 +14,6 @@ MODEL_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 ENV_VAR = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 PYTHON_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$")
-STAGE_NAME_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$")
 GIT_REF_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$")
 
 MODEL_NAME_RULE = (
@@ -40,8 +39,6 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "classification": CLASSIFICATION_METRICS,
     "regression": REGRESSION_METRICS,
 }
-# Metrics where a smaller value is better; every other metric is better when larger.
-LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae", "mape"})
 DEFAULT_METRICS: dict[str, tuple[str, ...]] = {
     "classification": ("accuracy", "f1", "roc_auc"),
     "regression": ("rmse", "mae", "r2"),

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from mlcode.errors import UserError
+from mlcode.spec.values import same
 from mlcode.spec.yamlsource import render_path
 
 Path = tuple[str | int, ...]
@@ -117,8 +118,6 @@ def _assign(data: Any, path: Path, value: Any) -> None:
 
 def apply_edits(text: str, edits: Iterable[tuple[Path, Any]]) -> str:
     """`text` with every (path, value) set, checked to read back as exactly that data."""
-    from mlcode.experiments import same
-
     expected = _unshared(yaml.safe_load(text))
     out = text
     for path, value in edits:
@@ -128,7 +127,7 @@ def apply_edits(text: str, edits: Iterable[tuple[Path, Any]]) -> str:
         got = yaml.safe_load(out)
     except yaml.YAMLError:
         got = None
-    if not same(got, expected):
+    if not same(got, expected, ordered=False):
         raise UserError(
             "cannot edit ml.yaml in place so that it keeps its layout (anchors, aliases or an "
             "unusual layout near the changed keys); make the change in ml.yaml by hand"

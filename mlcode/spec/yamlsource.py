@@ -3,6 +3,8 @@
 PyYAML's composer gives a node tree with marks; we convert it ourselves so that we can refuse
 duplicate keys, merge keys, custom tags and alias bombs, and keep a map from each data path
 (`("models", "churn", "split", "seed")`) to its line and column.
+
+Pure: bytes or text in, values with positions out. Reading a file is `mlcode.spec.load.load_file`.
 """
 
 from __future__ import annotations
@@ -377,29 +379,3 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
                 message += f" started at line {start.line + 1}, column {start.column + 1}"
             message += ")"
     return _fail(file, message, line, col)
-
-
-def load_file(path: str, display: str | None = None) -> Source:
-    """Read and parse a YAML file; every failure is a SpecError naming the file.
-
-    The read is bounded before it starts: only a regular file is opened for reading (a FIFO
-    cannot hang, a device cannot stream forever), and never more than MAX_BYTES + 1 bytes.
-    """
-    from mlcode.fsutil import ReadRefused, read_bounded
-
-    name = display or path
-    try:
-        raw = read_bounded(path, MAX_BYTES)
-    except FileNotFoundError:
-        raise _fail(name, "file not found") from None
-    except ReadRefused as exc:
-        if exc.size is not None:
-            raise _fail(
-                name,
-                f"file {exc.reason}; a configuration file over {MAX_BYTES:,} bytes is refused "
-                "(is this really the right file?)",
-            ) from None
-        raise _fail(name, f"{exc.reason} (mlcode reads only regular files here)") from None
-    except OSError as exc:
-        raise _fail(name, f"cannot read file: {exc.strerror}") from None
-    return parse(decode(raw, name), name)

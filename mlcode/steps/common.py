@@ -8,7 +8,6 @@ step that read anything else could go stale without DVC noticing.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from mlcode.errors import UserError
-from mlcode.fsutil import atomic_write
 from mlcode.layout import PARAMS_FILE
 from mlcode.spec.names import stage_name
 
@@ -189,11 +187,6 @@ def _parse(model: str, section: Any) -> ModelParams:
         params={str(k): v for k, v in params.items()},
         metrics=_str_list(section.get("metrics"), "metrics"),
     )
-
-
-def write_json(path: Path, data: Any) -> None:
-    """Write `data` as stable, indented JSON (sorted only where the caller sorted it)."""
-    atomic_write(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
 
 
 def sha256_file(path: Path) -> str:

@@ -11,7 +11,7 @@ writes, each atomically:
   verdict, kind and distinct values, the skipped columns and the dataset gate.
 
 The step succeeds when drift is found: the gate's verdict is data (`dataset_drift`, `gate_passed`)
-that `mlcode gates` reads; it fails only when the comparison cannot be made.
+that `mlcode run` reports; it fails only when the comparison cannot be made.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from mlcode.adapters.fs import atomic_write
 from mlcode.errors import UserError
-from mlcode.fsutil import atomic_write
 from mlcode.layout import PARAMS_FILE, model_paths
 from mlcode.spec.names import stage_name
 

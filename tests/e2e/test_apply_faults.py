@@ -4,7 +4,7 @@ uninterrupted apply leaves it, and `plan` / `check` must never call the half-app
 
 The project is the iris example with its data committed to git (the usual way a team adopts
 mlcode), so the run also takes the git → DVC migration path. Apply signals itself at a named
-checkpoint through its documented test seam (`MLCODE_TEST_SIGNAL_AT`, see mlcode.apply).
+checkpoint through its documented test seam (`MLCODE_TEST_SIGNAL_AT`, see mlcode.project.apply).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mlcode.apply import SIGNAL_SEAM
+from mlcode.project.apply import SIGNAL_SEAM
 from tests.conftest import GIT_ENV
 from tests.e2e.helpers import BIN, env, git, mlcode, snapshot
 

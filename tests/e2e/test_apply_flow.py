@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mlcode.layout import LOCK_FILE
-from mlcode.lock import exclusive
+from mlcode.project.lock import exclusive
 from tests.e2e.helpers import env, git, mlcode, snapshot
 
 pytestmark = pytest.mark.slow
@@ -430,7 +430,7 @@ def test_half_applied_state_is_never_in_sync(project: Path) -> None:
     """Files written by an interrupted apply (no manifest, nothing staged): plan and check see it,
     and apply completes it without calling the files foreign."""
     from mlcode.compile import compile_project
-    from mlcode.workspace import open_workspace
+    from mlcode.project.workspace import open_workspace
 
     ws = open_workspace(project)
     for path, text in compile_project(ws.project.spec, ws.project.stack).items():

@@ -23,9 +23,9 @@ from mlcode.compile import github, gitlab
 from mlcode.compile import render as crender
 from mlcode.compile.header import with_header
 from mlcode.resources import stack_presets
-from mlcode.spec.load import parse_spec, parse_stack
+from mlcode.spec.load import load_file, parse_spec, parse_stack
 from mlcode.spec.stack import Stack
-from mlcode.spec.yamlsource import load_file, parse
+from mlcode.spec.yamlsource import parse
 
 pytestmark = pytest.mark.slow
 

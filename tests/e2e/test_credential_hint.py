@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mlcode.remote import parse_config
+from mlcode.project.remote import parse_config
 from tests.e2e.helpers import env, git, mlcode
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlcode.compile import compile_project
-from mlcode.workspace import compute_plan, open_workspace
+from mlcode.project.workspace import compute_plan, open_workspace
 from tests.e2e.helpers import mlcode
 
 pytestmark = pytest.mark.slow

@@ -1,5 +1,6 @@
 """The plan: what `apply` would change, as a value. Pure: compiled files + what is on disk +
-the manifest → Plan. Rendering lives in `mlcode.planview`, execution in `mlcode.apply`.
+the manifest → Plan. Reading the disk is `mlcode.project.workspace`, rendering
+`mlcode.project.planview`, execution `mlcode.project.apply`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Literal
 
 from mlcode.compile.header import is_generated, is_pristine
 from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE
-from mlcode.manifest import Manifest, sha256_text
+from mlcode.project.manifest import Manifest, sha256_text
 
 Action = Literal["create", "update", "delete", "noop"]
 
@@ -89,11 +90,6 @@ class Plan:
         change += int(self.autostage)
         destroy = sum(c.action == "delete" for c in self.files)
         return add, change, destroy
-
-    @property
-    def refusals(self) -> list[FileChange]:
-        """Changes apply refuses without --force (hand edits) or at all (foreign files)."""
-        return [c for c in self.changes if c.hand_edited or c.foreign]
 
 
 def owned(manifest: Manifest) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The ml.yaml text `mlcode init` writes: commented, valid, and (with an example) ready to run.
 
-Pure: returns text. The example datasets themselves are written by `mlcode.examples`.
+Pure: returns text. The example datasets themselves are written by `mlcode.project.examples`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Read the working tree into a Plan: compile, read targets safely, ask DVC once for stale stages.
 
-This is the I/O edge of planning; the decisions themselves are pure (`mlcode.plan`).
+This is the I/O edge of planning; the decisions themselves are pure (`mlcode.project.plan`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 from mlcode import __version__
 from mlcode.errors import UserError
 from mlcode.layout import DVC_FILE, MANIFEST_FILE, STATE_DIR
-from mlcode.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
-from mlcode.plan import Plan, owned, plan_files
-from mlcode.repo import find_root
+from mlcode.project.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
+from mlcode.project.plan import Plan, owned, plan_files
 from mlcode.resources import is_stack_path
 from mlcode.spec.load import Project, load_project
 
@@ -45,9 +44,8 @@ def stack_bytes(project: Project) -> bytes:
     return path.read_bytes()
 
 
-def open_workspace(start: Path) -> Workspace:
-    """Find the repo root and load + validate its ml.yaml and stack."""
-    root = find_root(start)
+def open_workspace(root: Path) -> Workspace:
+    """Load and validate the ml.yaml and stack at the repository root `root`."""
     if not (root / "ml.yaml").is_file():
         raise UserError(f"no ml.yaml at the repository root {root}; create one with `mlcode init`")
     project = load_project(root)
@@ -107,9 +105,9 @@ def compute_plan(
     `pending` is a `dvc status` started earlier (see `start_status`) so it ran while mlcode
     loaded and compiled; without it, and with `with_status`, DVC is asked here.
     """
-    from mlcode.checks import in_sync_fast
     from mlcode.compile import compile_project
-    from mlcode.remote import read_config, remote_change
+    from mlcode.project.remote import parse_config, remote_change
+    from mlcode.project.sync import in_sync_fast
 
     manifest = read_manifest(ws.root)
     if manifest.inputs == ws.inputs and in_sync_fast(ws.root, manifest) and owned(manifest):
@@ -123,7 +121,11 @@ def compute_plan(
     files = plan_files(compiled, on_disk, manifest, desired_manifest(ws, compiled).to_text())
     config = read_text(ws.root / ".dvc" / "config")
     dvc_init = config is None
-    remote = remote_change(ws.project.stack, ws.project.spec.project, read_config(ws.root))
+    remote = remote_change(
+        ws.project.stack,
+        ws.project.spec.project,
+        parse_config(config or ""),
+    )
     track, untrack = dataset_changes(ws)
     stage = unstaged(ws, compiled, files)
     rescue = rescued(ws)
@@ -171,7 +173,7 @@ def autostage_set(config: str) -> bool:
 
 def versioned_datasets(ws: Workspace) -> list[str]:
     """Declared dataset paths DVC versions through a `.dvc` pointer (not a stage's output)."""
-    from mlcode.preflight import symlink_problem
+    from mlcode.project.preflight import symlink_problem
 
     outputs = _stage_outputs(ws)
     paths = {ds.path for ds in ws.project.spec.data.values()}

@@ -7,7 +7,7 @@ its first write, so validate never passes what apply refuses:
   replaces a symlinked file with a copy;
 - a `.gitignore` rule that ignores a dataset's `.dvc` pointer (or its folder): DVC refuses to
   write a git-ignored pointer (`git check-ignore`, the rule DVC applies);
-- a command DVC cannot interpolate (`mlcode.spec.interpolation`);
+- a command DVC cannot interpolate (`mlcode.compile.interpolation`);
 - a user stage output that is (or contains, or lies inside) another stage's output: DVC refuses
   overlapping outputs;
 - a file at a path this project generates that mlcode did not write (no header, not in the
@@ -20,8 +20,8 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from mlcode.compile import interpolation
 from mlcode.errors import Location, Problem, UserError
-from mlcode.spec import interpolation
 from mlcode.spec.load import Project
 from mlcode.spec.model import MlSpec
 from mlcode.spec.yamlsource import Positions, render_path
@@ -154,10 +154,10 @@ def generated_file_problems(project: Project) -> list[Problem]:
     someone else (no mlcode header and not in the manifest), or ignored by git (apply stages every
     generated file). Located at the file itself."""
     from mlcode.adapters import git
+    from mlcode.adapters.fs import ReadRefused, read_bounded
     from mlcode.compile.header import is_generated
-    from mlcode.fsutil import ReadRefused, read_bounded
     from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE
-    from mlcode.manifest import parse_manifest
+    from mlcode.project.manifest import parse_manifest
 
     root = project.root
     paths = [DVC_FILE, PARAMS_FILE, *_CI_FILES.get(project.stack.ci, ())]

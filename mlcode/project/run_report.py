@@ -1,23 +1,58 @@
-"""Gather what `mlcode run` reports: the stages to reproduce, then each model's metrics, changed
-params and drift verdict against a git revision, as a `metrics_table.Report` value.
+"""What `mlcode run` does: choose the models' stages (`prepare`), reproduce the stale ones through
+DVC (`reproduce`), then gather each model's metrics, changed params and drift verdict against a
+git revision (`collect`) as a `metrics_table.Report` value the CLI renders.
 
-The I/O edge of `mlcode run`: reads dvc.yaml and the models' metrics files, asks git whether the
-revision exists and DVC for `dvc metrics diff` / `dvc params diff`. The parsing and merging are
-pure (`mlcode.metrics_table`); the CLI only renders the value. A failing DVC call is an error with
-DVC's reason; a revision DVC could not read is marked in the report, never shown as "new".
+The I/O edge of `mlcode run`: loads ml.yaml, reads dvc.yaml and the models' metrics files, asks
+git whether the revision exists and DVC which stages are stale, to reproduce them, and for
+`dvc metrics diff` / `dvc params diff`. The parsing and merging are pure
+(`mlcode.project.metrics_table`). A failing DVC call is an error with DVC's reason; a revision DVC
+could not read is marked in the report, never shown as "new".
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlcode import metrics_table
 from mlcode.errors import UserError
 from mlcode.layout import DVC_FILE, model_paths
+from mlcode.project import metrics_table
 
 if TYPE_CHECKING:
     from mlcode.spec.model import MlSpec
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one `mlcode run` works on: the models, their DVC stages, and the stale ones."""
+
+    root: Path
+    spec: MlSpec
+    models: list[str]
+    targets: list[str]
+    stale: list[str]
+
+
+def prepare(root: Path, asked: tuple[str, ...]) -> Run:
+    """Load ml.yaml at `root`, pick the models `asked` (all when empty) and their stages, and ask
+    DVC which of those are stale."""
+    from mlcode.adapters import dvc
+    from mlcode.spec.load import load_project
+
+    spec = load_project(root).spec
+    names = selected_models(list(spec.models), asked)
+    targets = stage_targets(root, names)
+    # --with-deps: a target is stale when anything upstream of it is, not only its own inputs.
+    stale = sorted(dvc.status(root, targets, with_deps=True)) if targets else []
+    return Run(root, spec, names, targets, stale)
+
+
+def reproduce(root: Path, targets: list[str], *, capture: bool) -> None:
+    """`dvc repro` of `targets` (all stages when empty); `capture` hides DVC's output."""
+    from mlcode.adapters import dvc
+
+    dvc.repro(root, targets, capture=capture)
 
 
 def selected_models(known: list[str], asked: tuple[str, ...]) -> list[str]:
@@ -113,7 +148,8 @@ def collect(root: Path, spec: MlSpec, names: list[str], rev: str = "HEAD") -> me
     files: dict[str, metrics_table.MetricsFile] = {}
     drift: dict[str, metrics_table.DriftVerdict | None] = {}
     for model in names:
-        paths = model_paths(model, spec.models[model])
+        own = spec.models[model].evaluate
+        paths = model_paths(model, own.metrics if own else None)
         expected = tuple(spec.models[model].resolved_metrics)
         files[model] = _metrics_file(root, paths.metrics, expected)
         has_drift = spec.models[model].gates.drift is not None

@@ -1,7 +1,7 @@
 """`mlcode params pull`: carry a DVC experiment's params back into ml.yaml, then regenerate.
 
 Reads the experiment's params (the working tree's params.yaml, or a named experiment through
-`dvc exp show --json`), maps each changed key to its ml.yaml source (`mlcode.experiments`),
+`dvc exp show --json`), maps each changed key to its ml.yaml source (`mlcode.project.experiments`),
 edits ml.yaml's text in place (`mlcode.spec.yamledit`), validates the edited text and checks that
 it compiles to exactly the experiment's params, and only then writes ml.yaml and applies the
 plan, as `mlcode apply` does. Every check happens before the first write.
@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from mlcode import __version__
-from mlcode.apply import ApplyResult
 from mlcode.errors import SpecError, UserError
-from mlcode.experiments import Change, diff, edits_for, names, read_params, same
 from mlcode.layout import PARAMS_FILE
-from mlcode.plan import Plan
-from mlcode.workspace import Workspace
+from mlcode.project.apply import ApplyResult
+from mlcode.project.experiments import Change, diff, edits_for, names, read_params
+from mlcode.project.plan import Plan
+from mlcode.project.workspace import Workspace
+from mlcode.spec.values import same
 
 SPEC = "ml.yaml"
 
@@ -80,9 +81,9 @@ def experiment_params(root: Path, name: str) -> Any:
 def prepare(root: Path, exp: str | None) -> Pull | None:
     """The checked pull, or None when params.yaml already equals what ml.yaml compiles."""
     from mlcode.compile import compile_project
+    from mlcode.project.workspace import open_workspace
     from mlcode.spec.yamledit import apply_edits
     from mlcode.spec.yamlsource import decode, parse
-    from mlcode.workspace import open_workspace
 
     ws = open_workspace(root)
     compiled = compile_project(ws.project.spec, ws.project.stack)
@@ -110,7 +111,7 @@ def prepare(root: Path, exp: str | None) -> Pull | None:
     new_ws = _load(ws.root, new_text, source)
     new_compiled = compile_project(new_ws.project.spec, new_ws.project.stack)
     result = read_params(new_compiled[PARAMS_FILE])
-    if not same(result, target):
+    if not same(result, target, ordered=False):
         off = diff(result, target)
         raise UserError(
             f"ml.yaml cannot reproduce the params of {source}: after the edit it would still "
@@ -124,11 +125,11 @@ def prepare(root: Path, exp: str | None) -> Pull | None:
 
 def _load(root: Path, text: str, source: str) -> Workspace:
     """The workspace ml.yaml `text` would give, validated like `mlcode validate`."""
-    from mlcode.manifest import inputs_hash
+    from mlcode.project.manifest import inputs_hash
+    from mlcode.project.workspace import stack_bytes
     from mlcode.spec import semantic
     from mlcode.spec.load import Project, parse_spec, resolve_stack
     from mlcode.spec.yamlsource import parse
-    from mlcode.workspace import stack_bytes
 
     try:
         parsed = parse(text, SPEC)
@@ -150,8 +151,8 @@ def _load(root: Path, text: str, source: str) -> Workspace:
 def _plan(ws: Workspace) -> tuple[Plan, dict[str, str]]:
     """The regeneration plan; refuses what apply would refuse, except params.yaml's edit (the
     experiment being pulled)."""
-    from mlcode.apply import preflight
-    from mlcode.workspace import compute_plan
+    from mlcode.project.apply import preflight
+    from mlcode.project.workspace import compute_plan
 
     plan, compiled = compute_plan(ws, with_status=False)
     foreign = [c.path for c in plan.changes if c.foreign]
@@ -167,9 +168,9 @@ def _plan(ws: Workspace) -> tuple[Plan, dict[str, str]]:
 
 def write(pull: Pull) -> ApplyResult:
     """Write the new ml.yaml, then regenerate and stage as `mlcode apply` does."""
-    from mlcode.apply import execute
-    from mlcode.fsutil import atomic_write
-    from mlcode.workspace import safe_target
+    from mlcode.adapters.fs import atomic_write
+    from mlcode.project.apply import execute
+    from mlcode.project.workspace import safe_target
 
     atomic_write(safe_target(pull.workspace.root, SPEC), pull.new_text)
     return execute(pull.workspace, pull.plan, pull.compiled, force=True)

@@ -23,7 +23,6 @@ named checkpoint (see `CHECKPOINTS`); the fault-injection tests use it.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -31,16 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mlcode import __version__
+from mlcode.adapters.fs import atomic_write
 from mlcode.compile.header import is_generated
 from mlcode.errors import Location, Problem, SpecError, UserError
-from mlcode.experiments import experiment_note
-from mlcode.fsutil import atomic_write
 from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE, STATE_DIR
-from mlcode.manifest import sha256_text
-from mlcode.plan import GENERATED_PATHS, Plan, owned
-from mlcode.spec.yamlsource import render_path
-from mlcode.workspace import (
+from mlcode.project.experiments import experiment_note
+from mlcode.project.plan import GENERATED_PATHS, Plan, owned
+from mlcode.project.workspace import (
     RESCUE_DIR,
     Workspace,
     read_manifest,
@@ -48,8 +44,8 @@ from mlcode.workspace import (
     safe_target,
     stage_paths,
 )
+from mlcode.spec.yamlsource import render_path
 
-PLAN_FORMAT = "mlcode-plan"
 SIGNAL_SEAM = "MLCODE_TEST_SIGNAL_AT"
 CHECKPOINTS = (
     "start",
@@ -116,7 +112,7 @@ def preflight(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> None:
     them), targets inside the repo, not symlinks, writable, not ignored by git, and a pipeline
     DVC can load."""
     from mlcode.adapters import git
-    from mlcode.preflight import project_problems
+    from mlcode.project.preflight import project_problems
 
     problems = project_problems(ws.project)
     if problems:
@@ -400,58 +396,3 @@ def _configure_remote(root: Path, plan: Plan) -> None:
     if remote.make_default:
         dvc.dvc(root, "remote", "default", remote.name, what="dvc remote default")
         checkpoint("remote-default")
-
-
-def target_hashes(ws: Workspace, compiled: dict[str, str]) -> dict[str, str | None]:
-    """sha256 of every file a plan depends on (None when absent)."""
-    paths = set(compiled) | set(owned(read_manifest(ws.root))) | {MANIFEST_FILE, ".dvc/config"}
-    out: dict[str, str | None] = {}
-    for path in sorted(paths):
-        text = read_text(safe_target(ws.root, path))
-        out[path] = None if text is None else sha256_text(text)
-    return out
-
-
-def saved_plan(ws: Workspace, plan_json: dict[str, Any], compiled: dict[str, str]) -> str:
-    """The text of a saved plan file (`plan --out`)."""
-    data = {
-        "format": PLAN_FORMAT,
-        "version": 1,
-        "mlcode_version": __version__,
-        "inputs": ws.inputs,
-        "targets": target_hashes(ws, compiled),
-        "plan": plan_json,
-    }
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
-
-
-def check_saved_plan(ws: Workspace, path: Path, compiled: dict[str, str]) -> None:
-    """Raise 'stale plan' unless nothing the saved plan depends on changed since it was made."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"plan file {path} not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path} is not a saved mlcode plan ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
-        raise UserError(f"{path} is not a saved mlcode plan (made by `mlcode plan --out`)")
-    if data.get("mlcode_version") != __version__:
-        raise UserError(
-            f"stale plan: {path} was made by mlcode {data.get('mlcode_version')}, this is "
-            f"{__version__}; run `mlcode plan --out {path.name}` again"
-        )
-    if data.get("inputs") != ws.inputs:
-        raise UserError(
-            f"stale plan: ml.yaml or the stack changed since {path} was saved; "
-            "run `mlcode plan --out` again and review the new plan"
-        )
-    saved = data.get("targets")
-    now = target_hashes(ws, compiled)
-    if saved != now:
-        changed = sorted(
-            p for p in set(now) | set(saved or {}) if (saved or {}).get(p) != now.get(p)
-        )
-        raise UserError(
-            f"stale plan: {', '.join(changed)} changed since {path} was saved; "
-            "run `mlcode plan --out` again and review the new plan"
-        )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from mlcode.experiments import experiment_note
 from mlcode.layout import MANIFEST_FILE
-from mlcode.plan import FileChange, Plan
+from mlcode.project.experiments import experiment_note
+from mlcode.project.plan import FileChange, Plan
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 

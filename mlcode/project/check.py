@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlcode import __version__
 from mlcode.layout import DVC_FILE, MANIFEST_FILE, PARAMS_FILE
-from mlcode.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
+from mlcode.project.manifest import Manifest, parse_manifest, sha256_text
+from mlcode.project.sync import SPEC_FILE, in_sync, preset_bytes, stack_name
 
 if TYPE_CHECKING:
     from mlcode.adapters.git import StagedBlob, StagedChange
 
-SPEC_FILE = "ml.yaml"
 # Read bound for ml.yaml and the stack file from the index (the loader refuses over 1 MB anyway).
 _CONFIG_BYTES = 1_000_000
 FAST_MODE = "fast path: unchanged since the last apply"
@@ -38,10 +37,6 @@ class CheckReport:
     mode: str = FAST_MODE
 
 
-# Generated files of a 1,000-model project stay far below this; anything larger is not ours.
-_MAX_WORKTREE_BYTES = 64 * 1024 * 1024
-
-
 def norm_path(path: str) -> str:
     """A repository path as git's index spells it: `./data//x.csv` and `data\\x.csv` are
     `data/x.csv`."""
@@ -52,67 +47,6 @@ def norm_path(path: str) -> str:
 def _plain(path: str) -> bool:
     """True for a normalised path inside the repository (as git's index spells paths)."""
     return bool(path) and norm_path(path) == path and not path.startswith("../")
-
-
-def _read(path: Path) -> bytes | None:
-    """A working-tree file's bytes; None when absent or not a regular file of sane size (a FIFO or
-    device named ml.yaml must never hang the hook)."""
-    from mlcode.fsutil import ReadRefused, read_bounded
-
-    try:
-        return read_bounded(path, _MAX_WORKTREE_BYTES)
-    except (ReadRefused, FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return None
-
-
-def _stack_name(spec_text: bytes) -> str:
-    """The `stack:` value, found without a full parse (fast path only)."""
-    import re
-
-    m = re.search(rb"^stack:\s*['\"]?([^'\"#\s]+)", spec_text, re.MULTILINE)
-    return m.group(1).decode("utf-8", "replace") if m else "local"
-
-
-def _preset_bytes(name: str) -> bytes | None:
-    from mlcode.resources import stack_presets
-
-    preset = stack_presets().get(name)
-    return _read(preset) if preset else None
-
-
-def _stack_bytes(root: Path, spec_text: bytes) -> bytes | None:
-    """The stack file's bytes on disk, found from `stack:` without a full parse."""
-    from mlcode.resources import is_stack_path
-
-    name = _stack_name(spec_text)
-    return _read(root / name) if is_stack_path(name) else _preset_bytes(name)
-
-
-def in_sync(
-    manifest: Manifest, spec: bytes | None, stack: bytes | None, digests: Mapping[str, str | None]
-) -> bool:
-    """True when ml.yaml, the stack and mlcode are those of the last apply and every generated file
-    still has the sha256 the manifest recorded (`digests`: path → sha256, None when absent), so
-    compiling would give them back. Pure."""
-    if spec is None or stack is None or not manifest.inputs:
-        return False
-    if manifest.mlcode_version != __version__:
-        return False
-    if inputs_hash(spec, stack, __version__) != manifest.inputs:
-        return False
-    return all(digests.get(path) == digest for path, digest in manifest.files.items())
-
-
-def in_sync_fast(root: Path, manifest: Manifest) -> bool:
-    """`in_sync` for the working tree (what `plan` compares against)."""
-    spec = _read(root / SPEC_FILE)
-    if spec is None:
-        return False
-    digests: dict[str, str | None] = {}
-    for path in manifest.files:
-        data = _read(root / path)
-        digests[path] = None if data is None else sha256_text(data)
-    return in_sync(manifest, spec, _stack_bytes(root, spec), digests)
 
 
 @dataclass
@@ -147,12 +81,10 @@ class _Staged:
         return None if blob is None or blob.is_symlink else blob.data
 
 
-def run_check(start: Path, max_bytes: int) -> CheckReport:
-    """Run every check from `start` (inside the repository) against what git is about to commit."""
+def run_check(root: Path, max_bytes: int) -> CheckReport:
+    """Run every check of the repository at `root` against what git is about to commit."""
     from mlcode.adapters.git import staged_changes, staged_sizes
-    from mlcode.repo import find_root
 
-    root = find_root(start)
     report = CheckReport()
     changes = staged_changes(root)
     staged = _Staged(root)
@@ -169,7 +101,7 @@ def run_check(start: Path, max_bytes: int) -> CheckReport:
         # one batch: generated files, the stack file, the datasets and their `.dvc` pointers
         pointers = [p for path in datasets for p in (path, *_pointers(path))]
         staged.read([*manifest.files, *([own_stack] if own_stack else []), *pointers])
-        stack = staged.data(own_stack) if own_stack else _preset_bytes(_stack_name(spec))
+        stack = staged.data(own_stack) if own_stack else preset_bytes(stack_name(spec))
         digests = {p: (b.sha256 if (b := staged.get(p)) else None) for p in manifest.files}
         if in_sync(manifest, spec, stack, digests):
             staged.read([DVC_FILE])
@@ -192,7 +124,7 @@ def run_check(start: Path, max_bytes: int) -> CheckReport:
 def _own_stack(spec: bytes) -> str | None:
     from mlcode.resources import is_stack_path
 
-    name = _stack_name(spec)
+    name = stack_name(spec)
     return norm_path(name) if is_stack_path(name) else None
 
 
@@ -290,7 +222,7 @@ def _experiment_note(compiled: dict[str, str], staged: _Staged, manifest: Manife
     """The experiment explanation when the staged params.yaml changed since the last apply and
     differs from the generated one only in model values (what `dvc exp` writes)."""
     from mlcode.adapters.git import staged_differs_from_head
-    from mlcode.experiments import explain
+    from mlcode.project.experiments import explain
 
     blob = staged.get(PARAMS_FILE)
     if blob is None or blob.sha256 == manifest.files.get(PARAMS_FILE):

@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from mlcode.scaffold import EXAMPLES, Example
+from mlcode.project.scaffold import EXAMPLES, Example
 
 
 @dataclass(frozen=True)

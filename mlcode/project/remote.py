@@ -1,4 +1,5 @@
-"""The DVC remote a stack asks for, and the one `.dvc/config` has. Pure, except `read_config`.
+"""The DVC remote a stack asks for, and the one `.dvc/config` has. Pure: the workspace reads the
+file.
 
 DVC stores a relative local remote path relative to the `.dvc/` folder; stacks write it relative
 to the repository root, so the desired value is translated the same way DVC would.
@@ -8,9 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from mlcode.plan import RemoteChange
+from mlcode.project.plan import RemoteChange
 from mlcode.spec.stack import Stack
 
 _SECTION = re.compile(r"""^\s*\[\s*'?remote\s+"([^"]+)"'?\s*\]\s*$""")
@@ -62,13 +63,6 @@ def parse_config(text: str) -> RemoteConfig:
         elif section.startswith("remote:"):
             remotes[section[len("remote:") :]][key] = value
     return RemoteConfig(remotes, default)
-
-
-def read_config(root: Path) -> RemoteConfig:
-    """The project's `.dvc/config` (empty when absent)."""
-    path = root / ".dvc" / "config"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    return parse_config(text)
 
 
 def _as_str(value: str | int | bool) -> str:

@@ -1,7 +1,8 @@
 """What `mlcode run` reports for each model, as a value, as JSON and as text.
 
-Pure: the caller (`mlcode.run_report`) reads the files and asks DVC for `dvc metrics diff REV
---json` and `dvc params diff REV --json`; this module parses the texts, merges them and renders.
+Pure: the caller (`mlcode.project.run_report`) reads the files and asks DVC for
+`dvc metrics diff REV --json` and `dvc params diff REV --json`; this module parses the texts,
+merges them and renders.
 
 The rules that keep the report honest:
 - a missing metrics file is "no metrics yet"; a file that exists but cannot be read (not JSON, not an

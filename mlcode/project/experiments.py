@@ -20,9 +20,10 @@ import yaml
 
 from mlcode.errors import UserError
 from mlcode.layout import PARAMS_FILE
+from mlcode.spec.values import same
 
 if TYPE_CHECKING:
-    from mlcode.plan import FileChange
+    from mlcode.project.plan import FileChange
 
 Key = tuple[str | int, ...]
 
@@ -99,13 +100,6 @@ def read_params(text: str) -> Any:
 # --- diffing ---------------------------------------------------------------------------------
 
 
-def same(a: Any, b: Any) -> bool:
-    """Equal data, telling bool from int and 1 from 1.0 (mapping order ignored)."""
-    from mlcode.compile.dvc import same as deep_equal
-
-    return deep_equal(a, b, ordered=False)
-
-
 def diff(old: Any, new: Any, key: Key = ()) -> list[Change]:
     """Every leaf key whose value differs, in `new`'s order (then keys only `old` has).
 
@@ -117,7 +111,7 @@ def diff(old: Any, new: Any, key: Key = ()) -> list[Change]:
         for k in [*new, *(k for k in old if k not in new)]:
             out.extend(diff(old.get(k, MISSING), new.get(k, MISSING), (*key, k)))
         return out
-    if old is not MISSING and new is not MISSING and same(old, new):
+    if old is not MISSING and new is not MISSING and same(old, new, ordered=False):
         return []
     return [Change(key, old, new)]
 

@@ -11,7 +11,6 @@ How a model's section of params.yaml is built from ml.yaml is `mlcode.compile.dv
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ import yaml
 from mlcode.errors import UserError
 from mlcode.layout import PARAMS_FILE
 from mlcode.spec.values import same
+from mlcode.spec.yaml12 import load_yaml12
 
 if TYPE_CHECKING:
     from mlcode.project.plan import FileChange
@@ -68,33 +68,9 @@ def dotted(key: Key) -> str:
     return out
 
 
-# --- reading params.yaml as DVC does (YAML 1.2 core schema) ----------------------------------
-
-
-class _Yaml12Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2's core schema: `yes`/`on` stay text, `1e-05` is a float."""
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {}
-for _tag, _pattern, _first in (
-    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-    (
-        "float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-        "-+0123456789.",
-    ),
-):
-    _Yaml12Loader.add_implicit_resolver(
-        f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first)
-    )
-
-
 def read_params(text: str) -> Any:
     """A params.yaml document, read with YAML 1.2's rules (DVC's)."""
-    return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a safe loader
+    return load_yaml12(text)
 
 
 # --- diffing ---------------------------------------------------------------------------------

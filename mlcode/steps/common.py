@@ -19,6 +19,7 @@ from typing import Any
 from mlcode.errors import UserError
 from mlcode.layout import PARAMS_FILE
 from mlcode.spec.names import stage_name
+from mlcode.spec.yaml12 import load_yaml12
 
 
 class StepError(UserError):
@@ -92,7 +93,8 @@ def read_section(root: Path, model: str, step: str) -> dict[str, Any]:
     path = root / PARAMS_FILE
     regenerate = "Run `mlcode apply` to regenerate params.yaml from ml.yaml."
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # YAML 1.2, as DVC writes it: `dvc exp run -S M.params.tol=1e-05` stays a float
+        doc = load_yaml12(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise fail(
             step,

@@ -17,10 +17,10 @@ from mlcode.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
 from mlcode.plan import Plan, owned, plan_files
 from mlcode.repo import find_root
 from mlcode.resources import is_stack_path
-from mlcode.spec.load import Project, load_project
 
 if TYPE_CHECKING:
     from mlcode.adapters.dvc import PendingStatus
+    from mlcode.spec.load import Project
 
 # While `dvc add` runs, apply keeps a hard link of each dataset here: DVC removes the file and
 # copies it back from its cache, and an interruption in between must not lose it.
@@ -47,6 +47,8 @@ def stack_bytes(project: Project) -> bytes:
 
 def open_workspace(start: Path) -> Workspace:
     """Find the repo root and load + validate its ml.yaml and stack."""
+    from mlcode.spec.load import load_project  # pydantic: imported once `dvc status` has started
+
     root = find_root(start)
     if not (root / "ml.yaml").is_file():
         raise UserError(f"no ml.yaml at the repository root {root}; create one with `mlcode init`")

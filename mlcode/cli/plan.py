@@ -33,17 +33,20 @@ def command(
     no_status: bool,
 ) -> None:
     """Show each generated file to create, update or delete, remote changes, and stale stages."""
-    from mlcode.apply import saved_plan
-    from mlcode.fsutil import atomic_write
-    from mlcode.planview import render_text, to_json
     from mlcode.repo import find_root
-    from mlcode.workspace import compute_plan, open_workspace, start_status
+    from mlcode.workspace import start_status
 
     cwd = settings(ctx).cwd
     target = None if out_file is None else _out_target(cwd, out_file)
-    # DVC's status runs while mlcode loads and compiles: plan costs about max(), not the sum.
+    # DVC's status runs while mlcode imports, loads and compiles: plan costs about max(), not the
+    # sum. So DVC starts first, before the heavy imports below (pydantic, the compiler).
     pending = None if no_status else start_status(find_root(cwd))
     try:
+        from mlcode.apply import saved_plan
+        from mlcode.fsutil import atomic_write
+        from mlcode.planview import render_text, to_json
+        from mlcode.workspace import compute_plan, open_workspace
+
         ws = open_workspace(cwd)
         plan, compiled = compute_plan(ws, with_status=not no_status, pending=pending)
     except BaseException:

@@ -33,15 +33,18 @@ def command(
     no_status: bool,
 ) -> None:
     """Show each generated file to create, update or delete, remote changes, and stale stages."""
-    from mlcode.project import savedplan
-    from mlcode.project.planview import render_text, to_json
-    from mlcode.project.workspace import compute_plan, start_status
+    from mlcode.project.workspace import start_status
 
     cwd = options.settings(ctx).cwd  # a relative --out is where the user is, not the root
     target = None if out_file is None else _out_target(cwd, out_file)
-    # DVC's status runs while mlcode loads and compiles: plan costs about max(), not the sum.
+    # DVC's status runs while mlcode imports, loads and compiles: plan costs about max(), not the
+    # sum. So DVC starts first, before the heavy imports below (pydantic, the compiler).
     pending = None if no_status else start_status(options.root(ctx))
     try:
+        from mlcode.project import savedplan
+        from mlcode.project.planview import render_text, to_json
+        from mlcode.project.workspace import compute_plan
+
         ws = options.workspace(ctx)
         plan, compiled = compute_plan(ws, with_status=not no_status, pending=pending)
     except BaseException:

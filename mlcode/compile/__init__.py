@@ -10,8 +10,11 @@ byte-identical output. Each part lives in its own module:
 
 from __future__ import annotations
 
-from mlcode.spec.model import MlSpec
-from mlcode.spec.stack import Stack
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importing the package (e.g. its `header`) must not build pydantic's models
+    from mlcode.spec.model import MlSpec
+    from mlcode.spec.stack import Stack
 
 
 def compile_project(spec: MlSpec, stack: Stack) -> dict[str, str]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from mlcode.compile import compile_project
 from mlcode.project.workspace import compute_plan, open_workspace
-from tests.e2e.helpers import mlcode
+from tests.e2e.helpers import env, mlcode
 
 pytestmark = pytest.mark.slow
 
@@ -27,3 +29,38 @@ def test_fast_path_equals_compile(git_repo: Path) -> None:
     assert compiled == compile_project(ws.project.spec, ws.project.stack)
     assert [c.path for c in plan.changes] == ["params.yaml"]
     assert plan.changes[0].hand_edited
+
+
+# Runs the real `mlcode plan`; when it starts `dvc status` (the real DVC, in the background), it
+# records whether pydantic was already imported.
+STATUS_PROBE = """
+import subprocess, sys
+OUT = sys.argv[1]
+_popen = subprocess.Popen.__init__
+def _spy(self, args, *rest, **kwargs):
+    if list(args)[1:4] == ["-m", "dvc", "status"]:
+        with open(OUT, "w") as fh:
+            fh.write("pydantic" if "pydantic" in sys.modules else "light")
+    _popen(self, args, *rest, **kwargs)
+subprocess.Popen.__init__ = _spy
+from mlcode.cli import main
+sys.argv = ["mlcode", "plan"]
+main()
+"""
+
+
+def test_plan_starts_dvc_status_before_heavy_imports(git_repo: Path) -> None:
+    """DVC's status (the long part of plan) overlaps loading pydantic and the spec, not after."""
+    assert mlcode(git_repo, "init", "--example", "iris").returncode == 0
+    assert mlcode(git_repo, "apply", "--auto-approve").returncode == 0
+    out = git_repo.parent / "probe.txt"
+    result = subprocess.run(
+        [sys.executable, "-c", STATUS_PROBE, str(out)],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        env=env(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_text() == "light"

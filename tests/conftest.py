@@ -7,6 +7,21 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis profiles: `ci` (chosen when CI is set) derandomizes, so a CI failure replays exactly;
+# `dev` explores new examples on every run; `thorough` is for hunting (ten times the examples of
+# tests that do not fix their own count). Pick one with HYPOTHESIS_PROFILE=NAME.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None)
+settings.register_profile("thorough", deadline=None, max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "mlcode tests",

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mlcode.adapters import fs
-from tests.e2e.helpers import BIN, env
+from tests.e2e.helpers import mlcode
 
 LIMIT_AS = 1 << 30  # 1 GiB of address space: a runaway read dies instead of eating the machine
 
@@ -21,16 +21,7 @@ def _limited() -> None:
 
 
 def _mlcode(cwd: Path, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "mlcode"), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env(),
-        timeout=timeout,
-        preexec_fn=_limited,
-        check=False,
-    )
+    return mlcode(cwd, *args, timeout=timeout, preexec_fn=_limited)
 
 
 def test_reads_a_regular_file(tmp_path: Path) -> None:

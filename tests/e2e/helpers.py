@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -17,8 +18,15 @@ def env() -> dict[str, str]:
     return out
 
 
-def mlcode(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed `mlcode` in `cwd` (never raises on a non-zero exit)."""
+def mlcode(
+    cwd: Path,
+    *args: str,
+    stdin: str | None = None,
+    timeout: float | None = None,
+    preexec_fn: Callable[[], object] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `mlcode` in `cwd` (never raises on a non-zero exit; a `timeout` that
+    expires raises subprocess.TimeoutExpired)."""
     return subprocess.run(
         [str(BIN / "mlcode"), *args],
         cwd=cwd,
@@ -26,6 +34,8 @@ def mlcode(cwd: Path, *args: str, stdin: str | None = None) -> subprocess.Comple
         text=True,
         env=env(),
         input=stdin,
+        timeout=timeout,
+        preexec_fn=preexec_fn,
         check=False,
     )
 

@@ -285,6 +285,8 @@ def registry_of(
     """The registry these tags make (pure, given `commits`, which looks commits up)."""
     counters: dict[str, int] = {}
     for record in records:
+        if not record.name.rpartition("#")[2].isdigit():
+            continue  # no counter: skip the regular expression
         counted = tag_counter(record.name)
         if counted is not None:
             model, counter = counted

@@ -265,7 +265,7 @@ def parse_records(raw: bytes) -> list[TagRecord]:
         ref = chunk[0].removeprefix("\n").removeprefix("refs/tags/")
         kind, target, tagger, email, date, message = chunk[1:]
         annotated = kind == "tag"
-        time, offset = _raw_date(date) if annotated else (0, 0)
+        time, offset = _raw_date(date) if annotated and date.strip() else (0, 0)
         records.append(
             TagRecord(
                 name=ref,

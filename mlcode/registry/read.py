@@ -14,7 +14,6 @@ from typing import Any
 from mlcode.adapters.proc import run_bytes
 from mlcode.registry.grammar import (
     Bump,
-    is_model_name,
     next_version,
     parse_tag,
     semver_key,
@@ -357,7 +356,6 @@ __all__ = [
     "HistoryEvent",
     "ModelVersion",
     "Registry",
-    "is_model_name",
     "parse_records",
     "read_registry",
     "registry_of",

@@ -7,6 +7,8 @@ writes its tags within one second, so ties are the common case, not the corner: 
 answer on a tie needs GTO's exact order of operations, which is why this is a port and not a
 re-derivation. What GTO's pydantic models add (validation, JSON) is left out; what it reads from
 `artifacts.yaml` at HEAD (annotations of models never tagged) is left out too.
+
+GTO is Iterative's, under the Apache License 2.0; this module follows its logic (gto 1.10.1).
 """
 
 from __future__ import annotations

@@ -200,6 +200,11 @@ class VsChampion(Strict):
     relative: bool = Field(
         default=False, description="Amounts are fractions of the champion's value, not absolute."
     )
+    confidence: Fraction | None = Field(
+        default=None,
+        description="Ask for significance: a paired bootstrap over the test rows must show the "
+        "improvement (or rule out the regression) at this confidence, e.g. 0.95.",
+    )
 
     @model_validator(mode="after")
     def _one_rule(self) -> VsChampion:

@@ -31,8 +31,9 @@ def commit_of(root: Path, rev: str) -> str | None:
 
     if rev.startswith("-"):
         return None
-    out = git.git(root, "rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}",
-                  check=False)  # fmt: skip
+    out = git.git(
+        root, "rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}", check=False
+    )
     return out.strip() or None
 
 

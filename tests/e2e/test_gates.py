@@ -112,8 +112,10 @@ def test_registered_champion_from_gto_tags(trained_iris: Path) -> None:
     gto = str(Path(env()["PATH"].split(":")[0]) / "gto")
 
     def register(version: str) -> None:
-        for args in (("register", "iris", "HEAD", "--version", version),
-                     ("assign", "iris", "--version", version, "--stage", "prod")):  # fmt: skip
+        for args in (
+            ("register", "iris", "HEAD", "--version", version),
+            ("assign", "iris", "--version", version, "--stage", "prod"),
+        ):
             subprocess.run([gto, *args], cwd=repo, env=env(), check=True, capture_output=True)
 
     register("v0.1.0")

@@ -207,6 +207,10 @@ def test_no_champion_yet_passes_unless_required(trained_iris: Path) -> None:
     champion = doc["models"][0]["champion"]
     assert champion["commit"] is None
     assert "before-training has no metrics/iris.json" in champion["note"]
+    markdown = _ok(repo, "gates", "--format", "markdown")
+    assert markdown.startswith("## mlcode gates: passed\n")
+    assert "Champion: no champion yet (base branch before-training)" in markdown
+    assert "| vs_champion | accuracy regression vs champion &lt;= 0.02 |" in markdown
     _edit(repo, "{base: before-training}", "{base: before-training, require_champion: true}")
     code, doc = _gates(repo)
     assert code == 1

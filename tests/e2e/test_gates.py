@@ -256,3 +256,23 @@ def test_refusals_exit_3_and_write_nothing(trained_iris: Path) -> None:
     err = refused("iris")
     assert "stages not up to date with their code, data or params: train_iris" in err
     assert "Run `mlcode run`" in err
+
+
+def test_drift_gate_fails_naming_the_drifted_columns(trained_iris: Path) -> None:
+    repo = trained_iris
+    # KS p-values of the example's columns are about 0.37, 0.61, 0.90 and 0.997: a threshold of
+    # 0.95 calls the first three drifted (3/4 >= 0.5); only drift_iris runs again.
+    _retrain(repo, "        max_drifted_share: 0.5\n", "        threshold: 0.95\n")
+    report = json.loads((repo / "build/iris/drift-report.json").read_text(encoding="utf-8"))
+    drifted = [name for name, col in report["columns"].items() if col["drifted"]]
+    assert len(drifted) == 3
+    code, doc = _gates(repo)
+    assert code == 1
+    [row] = _rows(doc, "drift")
+    assert row["verdict"] == "fail"
+    assert row["actual"] == "0.75 (3/4 columns)"
+    assert row["reason"] == "too many columns drifted; drifted: " + ", ".join(drifted)
+    assert [r["verdict"] for r in _rows(doc, "metric") + _rows(doc, "vs_champion")] == [
+        "pass",
+        "pass",
+    ]

@@ -31,8 +31,7 @@ def test_table_has_the_columns_the_champion_and_the_verdicts() -> None:
     lines = text.splitlines()
     assert lines[0] == "Model iris: FAILED"
     assert lines[1] == (
-        f"Champion: iris@v0.2.0 (commit {'a' * 12}), from registry: iris@v0.2.0 (prod); "
-        "recorded metrics"
+        f"Champion: registry: iris@v0.2.0 (prod), commit {'a' * 12}; recorded metrics"
     )
     assert lines[2].split() == [
         "model",
@@ -94,6 +93,19 @@ def test_markdown_escapes_cells_and_fits_a_pull_request_body() -> None:
     ).to_markdown()
     assert len(many) <= MARKDOWN_LIMIT
     assert many.endswith("run `mlcode gates --json` for everything)\n")
+
+
+def test_champion_line_names_the_version_once() -> None:
+    by_ref = ChampionInfo("iris", "v0.1.0", "b" * 40, "--champion v0.1.0", note="a note")
+    assert by_ref.describe() == (
+        f"--champion v0.1.0 = iris@v0.1.0, commit {'b' * 12}; recorded metrics; a note"
+    )
+    rescored = ChampionInfo("iris", None, "c" * 40, "base branch origin/main", rescored=True)
+    assert rescored.describe() == (
+        f"base branch origin/main, commit {'c' * 12}; re-scored on the current test set"
+    )
+    none = ChampionInfo("iris", None, None, "base branch main", note="main has no metrics")
+    assert none.describe() == "no champion yet (base branch main); main has no metrics"
 
 
 def test_models_without_gates_and_no_models() -> None:

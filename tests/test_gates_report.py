@@ -31,7 +31,8 @@ def test_table_has_the_columns_the_champion_and_the_verdicts() -> None:
     lines = text.splitlines()
     assert lines[0] == "Model iris: FAILED"
     assert lines[1] == (
-        f"Champion: registry: iris@v0.2.0 (prod), commit {'a' * 12}; recorded metrics"
+        f"Champion: iris@v0.2.0 (commit {'a' * 12}), from registry: iris@v0.2.0 (prod); "
+        "recorded metrics"
     )
     assert lines[2].split() == [
         "model",
@@ -95,14 +96,14 @@ def test_markdown_escapes_cells_and_fits_a_pull_request_body() -> None:
     assert many.endswith("run `mlcode gates --json` for everything)\n")
 
 
-def test_champion_line_names_the_version_once() -> None:
+def test_champion_line_says_where_from() -> None:
     by_ref = ChampionInfo("iris", "v0.1.0", "b" * 40, "--champion v0.1.0", note="a note")
     assert by_ref.describe() == (
-        f"--champion v0.1.0 = iris@v0.1.0, commit {'b' * 12}; recorded metrics; a note"
+        f"iris@v0.1.0 (commit {'b' * 12}), from --champion v0.1.0; recorded metrics; a note"
     )
     rescored = ChampionInfo("iris", None, "c" * 40, "base branch origin/main", rescored=True)
     assert rescored.describe() == (
-        f"base branch origin/main, commit {'c' * 12}; re-scored on the current test set"
+        f"commit {'c' * 12}, from base branch origin/main; re-scored on the current test set"
     )
     none = ChampionInfo("iris", None, None, "base branch main", note="main has no metrics")
     assert none.describe() == "no champion yet (base branch main); main has no metrics"

@@ -91,16 +91,17 @@ class ChampionInfo:
         return self.commit is not None
 
     def describe(self) -> str:
-        """One line for the table: which champion, where from, e.g. "registry: iris@v0.2.0 (prod),
-        commit 0123456789ab; recorded metrics"."""
-        if self.commit is None:
+        """One line for the table: which champion, where from."""
+        if not self.found:
             text = f"no champion yet ({self.source})"
         else:
-            text = self.source
-            if self.version and f"@{self.version}" not in self.source:
-                text += f" = {self.model}@{self.version}"
-            text += f", commit {self.commit[:12]}; "
-            text += "re-scored on the current test set" if self.rescored else "recorded metrics"
+            name = f"{self.model}@{self.version}" if self.version else f"commit {self.commit}"
+            if self.version and self.commit:
+                name += f" (commit {self.commit[:12]})"
+            elif self.commit:
+                name = f"commit {self.commit[:12]}"
+            text = f"{name}, from {self.source}"
+            text += "; re-scored on the current test set" if self.rescored else "; recorded metrics"
         return f"{text}; {self.note}" if self.note else text
 
     def to_json(self) -> dict[str, Any]:

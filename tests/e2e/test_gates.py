@@ -100,7 +100,7 @@ def test_base_branch_champion_fails_a_worse_model_and_passes_a_better_one(
     result = mlcode(repo, "gates")
     assert result.returncode == 0, result.stdout + result.stderr
     champion_line = (
-        f"Champion: base branch origin/main, commit {worse_commit[:12]}; recorded metrics"
+        f"Champion: commit {worse_commit[:12]}, from base branch origin/main; recorded metrics"
     )
     assert champion_line in result.stdout
     assert result.stdout.count("better than the champion by") == 2

@@ -60,7 +60,7 @@ class Response:
         """The forge's own one-line explanation, when its body carries one."""
         data = self.data
         if isinstance(data, Mapping):
-            parts = [str(data.get(key)) for key in ("message", "error") if data.get(key)]
+            parts = [_flatten(data.get(key)) for key in ("message", "error") if data.get(key)]
             errors = data.get("errors")
             if isinstance(errors, list):
                 for item in errors:
@@ -250,6 +250,16 @@ class HttpClient:
         return ForgeError(
             self.redact(message), status=status, hint=self.redact(hint) if hint else None
         )
+
+
+def _flatten(value: JsonValue) -> str:
+    """A forge's message as one line: GitLab sends lists (`["... already exists ..."]`) and
+    field maps (`{"title": ["is too long"]}`) where GitHub sends a string."""
+    if isinstance(value, list):
+        return "; ".join(_flatten(item) for item in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key} {_flatten(item)}" for key, item in value.items())
+    return str(value)
 
 
 def _response(status: int, headers: Any, raw: bytes) -> Response:

@@ -7,10 +7,10 @@ get and update pull requests, add labels, request reviewers, list/create/update 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
-from mlcode.forge.base import Outcome, PullRequest, sticky_text
+from mlcode.forge.base import SUPERSEDED_MARKER, Outcome, PullRequest, sticky_text
 from mlcode.forge.http import HttpClient, Response
 
 API_VERSION = "2022-11-28"
@@ -83,10 +83,15 @@ class GitHubForge:
     ) -> Outcome:
         data: Mapping[str, Any] | None = None
         created = False
+        superseded: PullRequest | None = None
         if update is not None:
             data = self._get(update.number)
             if data.get("state") != "open":
                 data = None
+            elif data["head"]["ref"] != head:
+                # GitHub cannot move a pull request to another head branch: open the new one and
+                # close this one (after the new one exists), so one stays open per model.
+                superseded, data = _pull(data), None
         if data is None:
             data, created = self._create(head=head, base=base, title=title, body=body)
         number = int(data["number"])
@@ -131,6 +136,16 @@ class GitHubForge:
             )
             changed.append("reviewers")
         pull = _pull(data)
+        if superseded is not None:
+            self._supersede(superseded, pull)
+            action: Literal["created", "updated"] = "created" if created else "updated"
+            verb = "opened" if created else "updated"
+            return Outcome(
+                pull,
+                action,
+                f"{verb} pull request #{pull.number}: {pull.url} (closed #{superseded.number}, "
+                f"from {superseded.head}, as superseded)",
+            )
         if created:
             return Outcome(pull, "created", f"opened pull request #{pull.number}: {pull.url}")
         if changed:
@@ -159,6 +174,15 @@ class GitHubForge:
             f"{self._base}/issues/{pull.number}/comments",
             body={"body": text},
             what=f"comment on pull request #{pull.number}",
+        )
+
+    def _supersede(self, old: PullRequest, new: PullRequest) -> None:
+        self.comment(old, SUPERSEDED_MARKER, f"Superseded by #{new.number} ({new.head}).")
+        self.http.request(
+            "PATCH",
+            f"{self._base}/pulls/{old.number}",
+            body={"state": "closed"},
+            what=f"close the superseded pull request #{old.number}",
         )
 
     def _get(self, number: int) -> Mapping[str, Any]:

@@ -8,11 +8,11 @@ merge-request notes. Labels go with the create/update call itself.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from mlcode.errors import UserError
-from mlcode.forge.base import Outcome, PullRequest, sticky_text
+from mlcode.forge.base import SUPERSEDED_MARKER, Outcome, PullRequest, sticky_text
 from mlcode.forge.http import HttpClient, Response
 
 DEFAULT_API = "https://gitlab.com/api/v4"
@@ -77,10 +77,41 @@ class GitLabForge:
         update: PullRequest | None = None,
     ) -> Outcome:
         data: Mapping[str, Any] | None = None
+        superseded: PullRequest | None = None
         if update is not None:
             data = self._get(update.number)
             if data.get("state") != "opened":
                 data = None
+            elif data["source_branch"] != head:
+                # GitLab cannot move a merge request to another source branch: open the new one
+                # and close this one (after the new one exists), so one stays open per model.
+                superseded, data = _pull(data), None
+        outcome = self._open_or_update(
+            data, head=head, base=base, title=title, body=body, labels=labels, reviewers=reviewers
+        )
+        if superseded is None or outcome.pull is None:
+            return outcome
+        self._supersede(superseded, outcome.pull)
+        action: Literal["created", "updated"] = (
+            "created" if outcome.action == "created" else "updated"
+        )
+        return Outcome(
+            outcome.pull,
+            action,
+            f"{outcome.message} (closed !{superseded.number}, from {superseded.head}, as superseded)",
+        )
+
+    def _open_or_update(
+        self,
+        data: Mapping[str, Any] | None,
+        *,
+        head: str,
+        base: str,
+        title: str,
+        body: str,
+        labels: Sequence[str],
+        reviewers: Sequence[str],
+    ) -> Outcome:
         if data is None:
             data = self._create(
                 head=head, base=base, title=title, body=body, labels=labels, reviewers=reviewers
@@ -146,6 +177,15 @@ class GitLabForge:
                 return
         self.http.request(
             "POST", notes, body={"body": text}, what=f"comment on merge request !{pull.number}"
+        )
+
+    def _supersede(self, old: PullRequest, new: PullRequest) -> None:
+        self.comment(old, SUPERSEDED_MARKER, f"Superseded by !{new.number} ({new.head}).")
+        self.http.request(
+            "PUT",
+            f"{self._base}/merge_requests/{old.number}",
+            body={"state_event": "close"},
+            what=f"close the superseded merge request !{old.number}",
         )
 
     def _get(self, iid: int) -> Mapping[str, Any]:

@@ -174,6 +174,8 @@ class GitLabFake(Fake):
         ]
         if "reviewer_ids" in body:
             mr.reviewers = [self._name(uid) for uid in body["reviewer_ids"]]
+        if "state_event" in body:
+            mr.state = {"close": "closed", "reopen": "opened"}[body["state_event"]]
         return Answer(200, self._render(mr))
 
     def op_users__list(self, params: dict[str, str], query: dict[str, str], body: Any) -> Answer:

@@ -415,3 +415,30 @@ def test_the_token_travels_only_in_the_authorization_header(
             "authorization"
         ]
         assert exchange.headers["user-agent"].startswith("mlcode")
+
+
+def test_a_new_version_on_a_new_branch_supersedes_the_old_pull_request(
+    github: ContractServer, clock: Clock
+) -> None:
+    state = fake(github)
+    old = state.open_pull(head="mlcode/iris/v1.1.0", title="Promote iris v1.1.0")
+    state.branches.add("mlcode/iris/v1.2.0")
+    forge = client(github, clock)
+    [found] = forge.find_open("mlcode/iris/")
+    outcome = promote(forge, update=found, head="mlcode/iris/v1.2.0", title="Promote iris v1.2.0")
+    assert outcome.action == "created"
+    assert outcome.pull is not None
+    assert outcome.pull.head == "mlcode/iris/v1.2.0"
+    assert f"closed #{old.number}" in outcome.message
+    assert old.state == "closed"
+    assert [c.body for c in state.comments if c.issue == old.number] == [
+        f"<!-- mlcode:superseded -->\nSuperseded by #{outcome.pull.number} (mlcode/iris/v1.2.0)."
+    ]
+    assert [p.head for p in forge.find_open("mlcode/iris/")] == ["mlcode/iris/v1.2.0"]
+    again = promote(
+        forge,
+        update=forge.find_open("mlcode/iris/")[0],
+        head="mlcode/iris/v1.2.0",
+        title="Promote iris v1.2.0",
+    )
+    assert again.action == "unchanged"

@@ -275,3 +275,29 @@ def test_the_token_travels_only_in_the_private_token_header(
         assert [key for key, value in exchange.headers.items() if SENTINEL in value] == [
             "private-token"
         ]
+
+
+def test_a_new_version_on_a_new_branch_supersedes_the_old_merge_request(
+    gitlab: ContractServer, clock: Clock
+) -> None:
+    state = fake(gitlab)
+    old = state.open_merge_request(source="mlcode/iris/v1.1.0", title="Promote iris v1.1.0")
+    state.branches.add("mlcode/iris/v1.2.0")
+    forge = client(gitlab, clock)
+    [found] = forge.find_open("mlcode/iris/")
+    outcome = promote(forge, update=found, head="mlcode/iris/v1.2.0", title="Promote iris v1.2.0")
+    assert outcome.action == "created"
+    assert outcome.pull is not None
+    assert f"closed !{old.iid}" in outcome.message
+    assert old.state == "closed"
+    assert [n.body for n in state.notes if n.iid == old.iid] == [
+        f"<!-- mlcode:superseded -->\nSuperseded by !{outcome.pull.number} (mlcode/iris/v1.2.0)."
+    ]
+    assert [p.head for p in forge.find_open("mlcode/iris/")] == ["mlcode/iris/v1.2.0"]
+    again = promote(
+        forge,
+        update=forge.find_open("mlcode/iris/")[0],
+        head="mlcode/iris/v1.2.0",
+        title="Promote iris v1.2.0",
+    )
+    assert again.action == "unchanged"

@@ -202,3 +202,46 @@ def test_forge_none_needs_no_token_no_forge_remote_and_no_network(
         outcome.message
         == "git log --oneline main..mlcode/iris/v1.1.0\ngit diff main...mlcode/iris/v1.1.0"
     )
+
+
+def test_ssh_over_443_hosts_still_use_the_public_apis() -> None:
+    assert github("ssh://git@ssh.github.com:443/o/r.git").http.base_url == "https://api.github.com"
+    forge = make_forge(
+        "gitlab",
+        api_url=None,
+        token_env="GL",
+        remote_url="ssh://git@altssh.gitlab.com:443/g/p.git",
+        environ={"GL": SECRET},
+    )
+    assert isinstance(forge, GitLabForge)
+    assert forge.http.base_url == "https://gitlab.com/api/v4"
+
+
+@pytest.mark.parametrize(
+    "api_url", ["http://gitlab.corp.test/api/v4", "http://10.0.0.5:8080/api/v4"]
+)
+def test_a_plain_http_api_off_this_machine_is_refused(api_url: str) -> None:
+    with pytest.raises(
+        UserError, match=r"plain http: the token in \$GL would cross the network in clear text"
+    ):
+        make_forge(
+            "gitlab",
+            api_url=api_url,
+            token_env="GL",
+            remote_url="git@h.test:g/p.git",
+            environ={"GL": SECRET},
+        )
+
+
+@pytest.mark.parametrize(
+    "api_url", ["http://127.0.0.1:8929/api/v4", "http://localhost/api/v4", "http://[::1]:80/api/v4"]
+)
+def test_plain_http_on_this_machine_is_allowed(api_url: str) -> None:
+    forge = make_forge(
+        "gitlab",
+        api_url=api_url,
+        token_env="GL",
+        remote_url="git@h.test:g/p.git",
+        environ={"GL": SECRET},
+    )
+    assert isinstance(forge, GitLabForge)

@@ -19,7 +19,9 @@ DEFAULT_API = "https://api.github.com"
 
 def api_url_for(host: str, origin: str) -> str:
     """GitHub's API base for a repository host: api.github.com, or Enterprise's /api/v3."""
-    return DEFAULT_API if host in ("github.com", "www.github.com") else f"{origin}/api/v3"
+    if host in ("github.com", "www.github.com", "ssh.github.com"):  # ssh.github.com: SSH over 443
+        return DEFAULT_API
+    return f"{origin}/api/v3"
 
 
 def headers(token: str) -> dict[str, str]:

@@ -19,9 +19,9 @@ DEFAULT_API = "https://gitlab.com/api/v4"
 _STATES = {"opened": "open", "closed": "closed", "merged": "merged", "locked": "open"}
 
 
-def api_url_for(origin: str) -> str:
-    """GitLab's API base for a repository host."""
-    return f"{origin}/api/v4"
+def api_url_for(host: str, origin: str) -> str:
+    """GitLab's API base for a repository host (altssh.gitlab.com is gitlab.com's SSH over 443)."""
+    return DEFAULT_API if host in ("gitlab.com", "altssh.gitlab.com") else f"{origin}/api/v4"
 
 
 def headers(token: str) -> dict[str, str]:

@@ -8,6 +8,8 @@ the token is never sent to a host the caller did not name. Sleep and clock are i
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import json
 import logging
 import time
@@ -16,7 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from mlcode.errors import UserError
 from mlcode.forge.remote import redact_url
@@ -76,6 +78,23 @@ class Response:
         return ""
 
 
+# Failures worth another try: the connection dropped or timed out (not refused, not unresolvable).
+_TRANSIENT = (
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+    TimeoutError,
+    http.client.RemoteDisconnected,
+    http.client.IncompleteRead,
+)
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -100,6 +119,13 @@ class HttpClient:
         if not self.base_url.startswith(("https://", "http://")):
             raise UserError(
                 f"the {self.name} API URL {redact_url(self.base_url)!r} is not an http(s) URL"
+            )
+        parts = urlsplit(self.base_url)
+        if parts.scheme == "http" and not _loopback(parts.hostname or ""):
+            raise UserError(
+                f"the {self.name} API URL {redact_url(self.base_url)!r} is plain http: the token in "
+                f"${self.token_env} would cross the network in clear text",
+                hint="Use the https URL of the API (plain http is only for a server on this machine).",
             )
         self._opener = urllib.request.build_opener(_NoRedirect())
 
@@ -129,7 +155,18 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
-            response = self._send(method, url, data, what)
+            try:
+                response = self._send(method, url, data, what)
+            except _Transient as error:
+                # A dropped connection or a timeout: retried unless the request creates something
+                # (a POST may have landed; its retry is the caller's re-run, which finds it).
+                backoff = self._backoff(attempt, waited)
+                if method == "POST" or backoff is None:
+                    raise self._unreachable(error.reason, what, attempt) from None
+                log.info("%s: %s; retrying in %.0f s", self.name, error.reason, backoff)
+                self.sleep(backoff)
+                waited += backoff
+                continue
             log.debug("%s %s -> %s", method, self.redact(path), response.status)
             if response.status in expect or response.status in allow:
                 return response
@@ -147,19 +184,22 @@ class HttpClient:
                 continue
             if wait is not None:
                 raise self._rate_limited(response, wait, what)
-            if response.status >= 500 and attempt < self.policy.attempts:
-                backoff = self.policy.backoff * 2 ** (attempt - 1)
-                if waited + backoff <= self.policy.max_wait:
-                    log.info(
-                        "%s answered HTTP %s; retrying in %.0f s",
-                        self.name,
-                        response.status,
-                        backoff,
-                    )
-                    self.sleep(backoff)
-                    waited += backoff
-                    continue
+            backoff = self._backoff(attempt, waited) if response.status >= 500 else None
+            if backoff is not None:
+                log.info(
+                    "%s answered HTTP %s; retrying in %.0f s", self.name, response.status, backoff
+                )
+                self.sleep(backoff)
+                waited += backoff
+                continue
             raise self.error(response, what, attempts=attempt)
+
+    def _backoff(self, attempt: int, waited: float) -> float | None:
+        """The pause before the next attempt, or None when attempts or the wait budget are spent."""
+        if attempt >= self.policy.attempts:
+            return None
+        backoff = self.policy.backoff * 2 ** (attempt - 1)
+        return backoff if waited + backoff <= self.policy.max_wait else None
 
     def pages(
         self,
@@ -195,15 +235,21 @@ class HttpClient:
         except urllib.error.HTTPError as error:
             raw = error.read() if error.fp is not None else b""
             return _response(error.code, error.headers.items() if error.headers else [], raw)
-        except (urllib.error.URLError, OSError) as error:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             reason = getattr(error, "reason", error)
-            raise ForgeError(
-                self.redact(
-                    f"cannot reach {self.name} at {self.base_url} ({what or 'request'}): {reason}"
-                ),
-                status=0,
-                hint="Check the network, the stack's API URL and any proxy settings.",
-            ) from None
+            if isinstance(reason, _TRANSIENT) or isinstance(error, _TRANSIENT):
+                raise _Transient(str(reason) or type(reason).__name__) from None
+            raise self._unreachable(str(reason), what, 1) from None
+
+    def _unreachable(self, reason: str, what: str, attempts: int) -> ForgeError:
+        tries = f" after {attempts} tries" if attempts > 1 else ""
+        return ForgeError(
+            self.redact(
+                f"cannot reach {self.name} at {self.base_url} ({what or 'request'}){tries}: {reason}"
+            ),
+            status=0,
+            hint="Check the network, the stack's API URL and any proxy settings.",
+        )
 
     def _retry_after(self, response: Response) -> float | None:
         if self.rate_limit_wait is None:
@@ -250,6 +296,14 @@ class HttpClient:
         return ForgeError(
             self.redact(message), status=status, hint=self.redact(hint) if hint else None
         )
+
+
+def _loopback(host: str) -> bool:
+    """True for a host name or address on this machine (127.0.0.0/8, ::1, localhost)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
 
 
 def _flatten(value: JsonValue) -> str:

@@ -442,3 +442,27 @@ def test_a_new_version_on_a_new_branch_supersedes_the_old_pull_request(
         title="Promote iris v1.2.0",
     )
     assert again.action == "unchanged"
+
+
+def test_a_dropped_connection_on_a_read_is_retried(github: ContractServer, clock: Clock) -> None:
+    github.drop("pulls/list")
+    assert client(github, clock).find_open("mlcode/iris/") == []
+    assert clock.slept == [1.0]
+    assert len(github.calls("pulls/list")) == 2
+
+
+def test_a_dropped_connection_on_a_create_is_not_retried_and_a_re_run_completes(
+    github: ContractServer, clock: Clock
+) -> None:
+    fake(github).branches.add(HEAD)
+    github.drop("pulls/create")
+    forge = client(github, clock)
+    with pytest.raises(
+        ForgeError,
+        match=r"cannot reach GitHub at .* \(open a pull request from mlcode/iris/v1.1.0 into main\)",
+    ) as caught:
+        promote(forge)
+    assert caught.value.status == 0
+    assert len(github.calls("pulls/create")) == 1
+    assert promote(forge).action == "created"
+    assert len(fake(github).pulls) == 1

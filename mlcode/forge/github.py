@@ -124,17 +124,14 @@ class GitHubForge:
                 what=f"label pull request #{number}",
             )
             changed.append("labels")
-        author = str((data.get("user") or {}).get("login", "")).lower()
-        requested = {str(user["login"]).lower() for user in data.get("requested_reviewers") or []}
-        missing_reviewers = _unique(
-            name for name in reviewers if name.lower() not in requested and name.lower() != author
-        )
-        if missing_reviewers:
+        request = self._missing_reviewers(data, reviewers)
+        if request:
+            named = [*request.get("reviewers", []), *request.get("team_reviewers", [])]
             self.http.request(
                 "POST",
                 f"{self._base}/pulls/{number}/requested_reviewers",
-                body={"reviewers": missing_reviewers},
-                what=f"request reviews from {', '.join(missing_reviewers)} on pull request #{number}",
+                body=request,
+                what=f"request reviews from {', '.join(named)} on pull request #{number}",
             )
             changed.append("reviewers")
         pull = _pull(data)
@@ -177,6 +174,33 @@ class GitHubForge:
             body={"body": text},
             what=f"comment on pull request #{pull.number}",
         )
+
+    def _missing_reviewers(
+        self, data: Mapping[str, Any], reviewers: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """The users and teams (`org/team`) not yet asked to review; never the author.
+
+        A reviewer who already reviewed is no longer "requested" on GitHub, so a re-run after a
+        review asks again: a re-run means a new look is wanted.
+        """
+        author = str((data.get("user") or {}).get("login", "")).lower()
+        users = {str(user["login"]).lower() for user in data.get("requested_reviewers") or []}
+        teams = {str(team["slug"]).lower() for team in data.get("requested_teams") or []}
+        want_users: list[str] = []
+        want_teams: list[str] = []
+        for raw in _unique(name.strip().lstrip("@") for name in reviewers):
+            if "/" in raw:
+                slug = raw.split("/", 1)[1]
+                if slug.lower() not in teams and slug not in want_teams:
+                    want_teams.append(slug)
+            elif raw.lower() not in users and raw.lower() != author and raw not in want_users:
+                want_users.append(raw)
+        request = {}
+        if want_users:
+            request["reviewers"] = want_users
+        if want_teams:
+            request["team_reviewers"] = want_teams
+        return request
 
     def _supersede(self, old: PullRequest, new: PullRequest) -> None:
         self.comment(old, SUPERSEDED_MARKER, f"Superseded by #{new.number} ({new.head}).")

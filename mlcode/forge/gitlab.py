@@ -76,6 +76,7 @@ class GitLabForge:
         reviewers: Sequence[str],
         update: PullRequest | None = None,
     ) -> Outcome:
+        reviewers = _usernames(reviewers)
         data: Mapping[str, Any] | None = None
         superseded: PullRequest | None = None
         if update is not None:
@@ -252,6 +253,18 @@ class GitLabForge:
                 self._user_ids[name.lower()] = int(match[0]["id"])
             ids.append(self._user_ids[name.lower()])
         return ids
+
+
+def _usernames(reviewers: Sequence[str]) -> list[str]:
+    """Reviewers as GitLab usernames (`@name` is accepted); GitLab reviews come from users only."""
+    names = _unique(name.strip().lstrip("@") for name in reviewers)
+    teams = [name for name in names if "/" in name]
+    if teams:
+        raise UserError(
+            f"GitLab asks users, not groups, for reviews: {', '.join(teams)} in the reviewers",
+            hint="List GitLab usernames as the model's reviewers in ml.yaml.",
+        )
+    return names
 
 
 def _same_project(item: Mapping[str, Any]) -> bool:

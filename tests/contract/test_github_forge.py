@@ -466,3 +466,21 @@ def test_a_dropped_connection_on_a_create_is_not_retried_and_a_re_run_completes(
     assert len(github.calls("pulls/create")) == 1
     assert promote(forge).action == "created"
     assert len(fake(github).pulls) == 1
+
+
+def test_teams_and_at_names_are_requested_as_github_expects(
+    github: ContractServer, clock: Clock
+) -> None:
+    fake(github).branches.add(HEAD)
+    forge = client(github, clock)
+    outcome = promote(forge, reviewers=["@alice", "octo-org/ml-reviewers", "bob"])
+    assert outcome.pull is not None
+    pull = fake(github).pulls[outcome.pull.number]
+    assert (pull.reviewers, pull.teams) == (["alice", "bob"], ["ml-reviewers"])
+    assert [e.body for e in github.calls("pulls/request-reviewers")] == [
+        {"reviewers": ["alice", "bob"], "team_reviewers": ["ml-reviewers"]}
+    ]
+    again = promote(
+        forge, update=outcome.pull, reviewers=["@alice", "octo-org/ml-reviewers", "bob"]
+    )
+    assert again.action == "unchanged"

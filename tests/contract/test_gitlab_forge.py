@@ -301,3 +301,18 @@ def test_a_new_version_on_a_new_branch_supersedes_the_old_merge_request(
         title="Promote iris v1.2.0",
     )
     assert again.action == "unchanged"
+
+
+def test_at_names_are_usernames_and_a_group_is_refused_before_any_request(
+    gitlab: ContractServer, clock: Clock
+) -> None:
+    fake(gitlab).branches.add(HEAD)
+    outcome = promote(client(gitlab, clock), reviewers=["@alice", "bob"])
+    assert outcome.pull is not None
+    assert fake(gitlab).merge_requests[outcome.pull.number].reviewers == ["alice", "bob"]
+    before = len(gitlab.exchanges)
+    with pytest.raises(
+        UserError, match="GitLab asks users, not groups, for reviews: ml-group/reviewers"
+    ):
+        promote(client(gitlab, clock), reviewers=["ml-group/reviewers"])
+    assert len(gitlab.exchanges) == before

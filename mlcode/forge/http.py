@@ -110,6 +110,7 @@ class HttpClient:
     token_env: str
     secret: str
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    repository: str = ""
     rate_limit_wait: RateLimitWait | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep
@@ -260,7 +261,7 @@ class HttpClient:
     def _rate_limited(self, response: Response, wait: float, what: str) -> ForgeError:
         return ForgeError(
             self.redact(
-                f"{self.name} rate-limited {what or 'the request'} (HTTP {response.status}) and asks to wait "
+                f"{self.name} rate-limited the request to {what or 'call its API'} (HTTP {response.status}) and asks to wait "
                 f"{wait:.0f} s, more than mlcode waits ({self.policy.max_wait:.0f} s in all)"
             ),
             status=response.status,
@@ -278,10 +279,16 @@ class HttpClient:
             hint = f"Set ${self.token_env} to a valid, unexpired token for {self.base_url}."
         elif status == 403:
             message = f"{self.name} denied permission to {doing} (HTTP 403{said_text})"
-            hint = f"Give the token in ${self.token_env} write access to pull/merge requests and issues of this repository."
+            hint = (
+                f"Give the token in ${self.token_env} write access to pull/merge requests and "
+                f"issues of {self.repository or 'this repository'}."
+            )
         elif status == 404:
-            message = f"{self.name} found nothing to {doing} (HTTP 404{said_text})"
-            hint = f"Check the repository in the git remote and that the token in ${self.token_env} can see it."
+            message = f"{self.name} answered 404 to the request to {doing} (HTTP 404{said_text})"
+            hint = (
+                f"Check that the repository {self.repository or '(from the git remote)'} exists on "
+                f"{self.base_url} and that the token in ${self.token_env} can see it."
+            )
         elif 300 <= status < 400:
             location = response.headers.get("location", "")
             message = f"{self.name} redirected the request to {doing} (HTTP {status}) to {location or 'another URL'}"

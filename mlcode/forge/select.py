@@ -59,6 +59,7 @@ def make_forge(
         "policy": policy or RetryPolicy(),
         "sleep": sleep,
         "clock": clock,
+        "repository": repo.path,
     }
     if kind == "github":
         parts = repo.path.split("/")

@@ -302,7 +302,10 @@ def test_a_wait_longer_than_the_budget_is_an_error_not_a_long_sleep(
     github.fail(
         "pulls/list", 429, {"message": "Too Many Requests"}, headers={"retry-after": "3600"}
     )
-    with pytest.raises(ForgeError, match=r"rate-limited .* asks to wait 3600 s") as caught:
+    with pytest.raises(
+        ForgeError,
+        match=r"rate-limited the request to list pull requests \(HTTP 429\) and asks to wait 3600 s",
+    ) as caught:
         client(github, clock).find_open("mlcode/iris/")
     assert caught.value.status == 429
     assert clock.slept == []
@@ -348,10 +351,10 @@ def test_5xx_that_persists_is_a_clear_error_after_bounded_tries(
 def test_an_unknown_repository_is_a_clear_404(github: ContractServer, clock: Clock) -> None:
     forge = client(github, clock, remote="https://github.com/octo-org/no-such-repo.git")
     with pytest.raises(
-        ForgeError, match=r"found nothing to list pull requests \(HTTP 404.*Not Found"
+        ForgeError, match=r"answered 404 to the request to list pull requests \(HTTP 404: Not Found"
     ) as caught:
         forge.find_open("mlcode/iris/")
-    assert "can see it" in caught.value.render()
+    assert "repository octo-org/no-such-repo exists" in caught.value.render()
 
 
 def test_a_dead_api_is_a_clear_network_error(clock: Clock) -> None:

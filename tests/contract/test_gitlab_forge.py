@@ -256,7 +256,8 @@ def test_502_once_is_retried_and_succeeds(gitlab: ContractServer, clock: Clock) 
 def test_an_unknown_project_is_a_clear_404(gitlab: ContractServer, clock: Clock) -> None:
     forge = client(gitlab, clock, remote="https://gitlab.example.test/ml-group/elsewhere.git")
     with pytest.raises(
-        ForgeError, match=r"found nothing to list merge requests \(HTTP 404: 404 Project Not Found"
+        ForgeError,
+        match=r"answered 404 to the request to list merge requests \(HTTP 404: 404 Project Not Found",
     ):
         forge.find_open("mlcode/iris/")
 

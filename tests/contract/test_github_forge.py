@@ -487,3 +487,17 @@ def test_teams_and_at_names_are_requested_as_github_expects(
         forge, update=outcome.pull, reviewers=["@alice", "octo-org/ml-reviewers", "bob"]
     )
     assert again.action == "unchanged"
+
+
+def test_a_changed_base_moves_the_pull_request(github: ContractServer, clock: Clock) -> None:
+    state = fake(github)
+    state.branches.add("release")
+    pull = state.open_pull(
+        head=HEAD, title="Promote iris v1.1.0", body="accuracy 0.97 (champion 0.95)"
+    )
+    pull.labels, pull.reviewers = ["model", "promotion"], ["alice"]
+    forge = client(github, clock)
+    outcome = promote(forge, update=forge.find_open("mlcode/iris/")[0], base="release")
+    assert outcome.action == "updated"
+    assert pull.base == "release"
+    assert [e.body for e in github.calls("pulls/update")] == [{"base": "release"}]

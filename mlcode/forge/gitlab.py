@@ -77,6 +77,12 @@ class GitLabForge:
         update: PullRequest | None = None,
     ) -> Outcome:
         reviewers = _usernames(reviewers)
+        commas = [label for label in labels if "," in label]
+        if commas:
+            raise UserError(
+                f"GitLab label names cannot contain a comma: {', '.join(map(repr, commas))}",
+                hint="GitLab's API takes labels as one comma-separated list; rename the label in ml.yaml.",
+            )
         data: Mapping[str, Any] | None = None
         superseded: PullRequest | None = None
         if update is not None:

@@ -317,3 +317,14 @@ def test_at_names_are_usernames_and_a_group_is_refused_before_any_request(
     ):
         promote(client(gitlab, clock), reviewers=["ml-group/reviewers"])
     assert len(gitlab.exchanges) == before
+
+
+def test_a_label_with_a_comma_is_refused_before_any_request(
+    gitlab: ContractServer, clock: Clock
+) -> None:
+    fake(gitlab).branches.add(HEAD)
+    with pytest.raises(
+        UserError, match="GitLab label names cannot contain a comma: 'needs,review'"
+    ):
+        promote(client(gitlab, clock), labels=["model", "needs,review"])
+    assert gitlab.exchanges == []

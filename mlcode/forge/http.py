@@ -164,7 +164,9 @@ class HttpClient:
                 backoff = self._backoff(attempt, waited)
                 if method == "POST" or backoff is None:
                     raise self._unreachable(error.reason, what, attempt) from None
-                log.info("%s: %s; retrying in %.0f s", self.name, error.reason, backoff)
+                log.info(
+                    "%s: %s; retrying in %.0f s", self.name, self.redact(error.reason), backoff
+                )
                 self.sleep(backoff)
                 waited += backoff
                 continue
@@ -184,7 +186,7 @@ class HttpClient:
                 waited += wait
                 continue
             if wait is not None:
-                raise self._rate_limited(response, wait, what)
+                raise self._rate_limited(response, wait, what, attempt)
             backoff = self._backoff(attempt, waited) if response.status >= 500 else None
             if backoff is not None:
                 log.info(
@@ -258,11 +260,20 @@ class HttpClient:
         wait = self.rate_limit_wait(response, self.clock())
         return None if wait is None else max(0.0, wait)
 
-    def _rate_limited(self, response: Response, wait: float, what: str) -> ForgeError:
+    def _rate_limited(
+        self, response: Response, wait: float, what: str, attempts: int
+    ) -> ForgeError:
+        doing = what or "call its API"
+        if attempts >= self.policy.attempts:
+            why = f"and still did after {attempts} tries"
+        else:
+            why = (
+                f"and asks to wait {wait:.0f} s, more than mlcode waits "
+                f"({self.policy.max_wait:.0f} s in all)"
+            )
         return ForgeError(
             self.redact(
-                f"{self.name} rate-limited the request to {what or 'call its API'} (HTTP {response.status}) and asks to wait "
-                f"{wait:.0f} s, more than mlcode waits ({self.policy.max_wait:.0f} s in all)"
+                f"{self.name} rate-limited the request to {doing} (HTTP {response.status}) {why}"
             ),
             status=response.status,
             hint="Run the command again later; a re-run completes what this one started.",

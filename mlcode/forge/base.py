@@ -73,6 +73,16 @@ class Forge(Protocol):
 SUPERSEDED_MARKER = "<!-- mlcode:superseded -->"
 
 
+def same_text(stored: object, wanted: str) -> bool:
+    """True when the forge's stored text is the text we would send: forges may turn line ends
+    into CRLF or trim the ends, which is no change worth an update."""
+
+    def norm(text: str) -> str:
+        return text.replace("\r\n", "\n").strip()
+
+    return norm(str(stored or "")) == norm(wanted)
+
+
 def sticky_text(marker: str, body: str) -> str:
     """The text of a sticky comment: the body, starting with its marker."""
     return body if body.startswith(marker) else f"{marker}\n{body}"

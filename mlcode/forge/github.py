@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import quote
 
-from mlcode.forge.base import SUPERSEDED_MARKER, Outcome, PullRequest, sticky_text
+from mlcode.forge.base import SUPERSEDED_MARKER, Outcome, PullRequest, same_text, sticky_text
 from mlcode.forge.http import HttpClient, Response
 
 API_VERSION = "2022-11-28"
@@ -100,9 +100,9 @@ class GitHubForge:
         changed: list[str] = []
         if not created:
             patch: dict[str, str] = {}
-            if data.get("title") != title:
+            if not same_text(data.get("title"), title):
                 patch["title"] = title
-            if (data.get("body") or "") != body:
+            if not same_text(data.get("body"), body):
                 patch["body"] = body
             if data["base"]["ref"] != base:
                 patch["base"] = base
@@ -114,8 +114,9 @@ class GitHubForge:
                     what=f"update pull request #{number}",
                 ).data
                 changed.extend(patch)
-        have = {str(label["name"]) for label in data.get("labels") or []}
-        missing_labels = _unique(label for label in labels if label not in have)
+        # GitHub's label names are case-insensitive: "Model" is already "model".
+        have = {str(label["name"]).casefold() for label in data.get("labels") or []}
+        missing_labels = _unique(label for label in labels if label.casefold() not in have)
         if missing_labels:
             self.http.request(
                 "POST",
@@ -160,7 +161,7 @@ class GitHubForge:
         what = f"read the comments of pull request #{pull.number}"
         for item in self.http.pages(f"{self._base}/issues/{pull.number}/comments", what=what):
             if str(item.get("body") or "").startswith(marker):
-                if item.get("body") != text:
+                if not same_text(item.get("body"), text):
                     self.http.request(
                         "PATCH",
                         f"{self._base}/issues/comments/{int(item['id'])}",

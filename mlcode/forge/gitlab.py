@@ -12,7 +12,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from mlcode.errors import UserError
-from mlcode.forge.base import SUPERSEDED_MARKER, Outcome, PullRequest, sticky_text
+from mlcode.forge.base import SUPERSEDED_MARKER, Outcome, PullRequest, same_text, sticky_text
 from mlcode.forge.http import HttpClient, Response
 
 DEFAULT_API = "https://gitlab.com/api/v4"
@@ -128,9 +128,9 @@ class GitLabForge:
                 return Outcome(pull, "created", f"opened merge request !{pull.number}: {pull.url}")
         iid = int(data["iid"])
         change: dict[str, Any] = {}
-        if data.get("title") != title:
+        if not same_text(data.get("title"), title):
             change["title"] = title
-        if (data.get("description") or "") != body:
+        if not same_text(data.get("description"), body):
             change["description"] = body
         if data.get("target_branch") != base:
             change["target_branch"] = base
@@ -174,7 +174,7 @@ class GitLabForge:
             notes, query={"sort": "asc", "order_by": "created_at"}, what=what
         ):
             if not item.get("system") and str(item.get("body") or "").startswith(marker):
-                if item.get("body") != text:
+                if not same_text(item.get("body"), text):
                     self.http.request(
                         "PUT",
                         f"{notes}/{int(item['id'])}",

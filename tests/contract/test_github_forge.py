@@ -503,3 +503,13 @@ def test_a_changed_base_moves_the_pull_request(github: ContractServer, clock: Cl
     assert outcome.action == "updated"
     assert pull.base == "release"
     assert [e.body for e in github.calls("pulls/update")] == [{"base": "release"}]
+
+
+def test_what_github_normalised_is_no_change(github: ContractServer, clock: Clock) -> None:
+    pull = fake(github).open_pull(
+        head=HEAD, title="Promote iris v1.1.0 ", body="accuracy 0.97 (champion 0.95)\r\n"
+    )
+    pull.labels, pull.reviewers = ["Model", "PROMOTION"], ["alice"]
+    forge = client(github, clock)
+    assert promote(forge, update=forge.find_open("mlcode/iris/")[0]).action == "unchanged"
+    assert writes(github) == []

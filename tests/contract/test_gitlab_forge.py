@@ -328,3 +328,13 @@ def test_a_label_with_a_comma_is_refused_before_any_request(
     ):
         promote(client(gitlab, clock), labels=["model", "needs,review"])
     assert gitlab.exchanges == []
+
+
+def test_what_gitlab_normalised_is_no_change(gitlab: ContractServer, clock: Clock) -> None:
+    mr = fake(gitlab).open_merge_request(
+        source=HEAD, title="Promote iris v1.1.0", description="accuracy 0.97 (champion 0.95)\r\n"
+    )
+    mr.labels, mr.reviewers = ["model", "promotion"], ["alice"]
+    forge = client(gitlab, clock)
+    assert promote(forge, update=forge.find_open("mlcode/iris/")[0]).action == "unchanged"
+    assert writes(gitlab) == []

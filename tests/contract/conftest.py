@@ -36,10 +36,6 @@ def clock() -> Clock:
     return Clock()
 
 
-def serve(fake: object) -> ContractServer:
-    return ContractServer(fake)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def github() -> Iterator[ContractServer]:
     """GitHub (github.com's API layout) for `octo-org/models`; fails the test on any contract breach."""

@@ -10,7 +10,6 @@ for a second open pull request of one head, 422 for a reviewer who is not a coll
 from __future__ import annotations
 
 import copy
-import json
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -347,8 +346,3 @@ class GitHubFake(Fake):
             url=self._api(f"issues/comments/{comment.id}"),
         )
         return data
-
-
-def dump(value: Any) -> str:
-    """Compact JSON, for assertion messages."""
-    return json.dumps(value, sort_keys=True)[:2000]

@@ -205,6 +205,42 @@ def test_top_level_plots_define_template_axes_and_title() -> None:
     assert "metrics" not in dvc  # stage-level metrics are enough for `dvc metrics show/diff`
 
 
+def test_each_model_is_a_dvc_artifact_of_type_model() -> None:
+    dvc, _ = rendered(base_spec())
+    assert list(dvc) == ["stages", "plots", "artifacts"]
+    assert dvc["artifacts"] == {
+        "churn": {
+            "path": "models/churn/model.skops",
+            "type": "model",
+            "desc": "classification model churn trained on dataset customers with estimator "
+            "sklearn.ensemble.HistGradientBoostingClassifier",
+            "labels": ["classification", "sklearn.ensemble.HistGradientBoostingClassifier"],
+        },
+        "price": {
+            "path": "models/price/model.skops",
+            "type": "model",
+            "desc": "regression model price trained on dataset houses with estimator "
+            "sklearn.linear_model.Ridge",
+            "labels": ["regression", "sklearn.linear_model.Ridge"],
+        },
+    }
+
+
+def test_own_train_artifact_is_its_first_output_or_the_model_folder() -> None:
+    data = base_spec()
+    churn = data["models"]["churn"]
+    del churn["estimator"]
+    churn["train"] = {"cmd": "python train.py", "outs": ["models/${m}/m.pkl", "models/vocab"]}
+    price = data["models"]["price"]
+    del price["estimator"]
+    price["train"] = {"cmd": "python train.py"}
+    dvc, _ = rendered(data)
+    assert dvc["artifacts"]["churn"]["path"] == "models/\\${m}/m.pkl"
+    assert dvc["artifacts"]["churn"]["labels"] == ["classification"]
+    assert dvc["artifacts"]["price"]["path"] == "models/price"
+    assert dvc["artifacts"]["price"]["desc"].endswith("with its own train command")
+
+
 def test_params_follow_the_contract() -> None:
     _, params = rendered(base_spec())
     assert list(params) == ["churn", "price"]
@@ -556,7 +592,7 @@ def test_adversarial_values_never_change_the_structure(value: str) -> None:
         assert is_pristine(text)
         _same_under_both_readers(text, expected)
     dvc = yaml.safe_load(files["dvc.yaml"])
-    assert list(dvc) == ["stages", "plots"]
+    assert list(dvc) == ["stages", "plots", "artifacts"]
     assert dvc["stages"]["nasty"]["desc"] == value
     assert dvc["stages"]["nasty_list"]["cmd"] == [value or "true", value or "true"]
     params = yaml.safe_load(files["params.yaml"])

@@ -97,7 +97,9 @@ def all_steps(wf: dict[Any, Any]) -> list[dict[str, Any]]:
 
 def test_paths_and_headers() -> None:
     files = github.render(spec(SPEC), stack("github-s3"))
-    assert sorted(files) == [github.PR_WORKFLOW, github.RETRAIN_WORKFLOW]
+    assert sorted(files) == sorted(
+        [github.PR_WORKFLOW, github.RETRAIN_WORKFLOW, github.FINALIZE_WORKFLOW]
+    )
     for text in files.values():
         assert is_pristine(text)
 
@@ -252,7 +254,10 @@ def test_commit_mode_serializes_the_matrix() -> None:
         "    estimator: sklearn.linear_model.LogisticRegression\n",
         "    estimator: sklearn.linear_model.LogisticRegression\n    promotion: {mode: commit}\n",
     )
-    job = workflows(text)[github.RETRAIN_WORKFLOW]["jobs"]["retrain"]
+    wf = workflows(text)[github.RETRAIN_WORKFLOW]
+    assert wf["concurrency"] == {"group": "mlcode-retrain", "cancel-in-progress": False}
+    job = wf["jobs"]["retrain"]
+    assert job["concurrency"]["group"] == "mlcode-retrain-${{ matrix.model }}"
     assert job["strategy"]["max-parallel"] == 1
     include = job["strategy"]["matrix"]["include"]
     assert [e["dispatch"] for e in include] == [True, False]
@@ -276,11 +281,49 @@ def test_triggers() -> None:
 
 def test_concurrency() -> None:
     wfs = workflows()
-    assert wfs[github.RETRAIN_WORKFLOW]["concurrency"] == {
-        "group": "mlcode-retrain",
+    retrain = wfs[github.RETRAIN_WORKFLOW]
+    # One group per model (the job's, where the matrix is known), none for the whole workflow:
+    # two retrains of one model never overlap, other models go on.
+    assert "concurrency" not in retrain
+    assert retrain["jobs"]["retrain"]["concurrency"] == {
+        "group": "mlcode-retrain-${{ matrix.model }}",
         "cancel-in-progress": False,
     }
+    single = workflows(SINGLE)[github.RETRAIN_WORKFLOW]["jobs"]["retrain"]
+    assert single["concurrency"] == {"group": "mlcode-retrain-iris", "cancel-in-progress": False}
+    empty = workflows("version: 1\nproject: empty\nstack: github-s3\n")[github.RETRAIN_WORKFLOW]
+    assert empty["jobs"]["retrain"]["concurrency"]["group"] == "mlcode-retrain"
     assert wfs[github.PR_WORKFLOW]["concurrency"]["cancel-in-progress"] is True
+    assert wfs[github.FINALIZE_WORKFLOW]["concurrency"] == {
+        "group": "mlcode-finalize",
+        "cancel-in-progress": False,
+    }
+
+
+def test_finalize_workflow_on_push_to_each_base() -> None:
+    text = SPEC.replace(
+        "    promotion: {reviewers: [ml-leads], labels: [model-promotion]}\n",
+        "    promotion: {reviewers: [ml-leads], labels: [model-promotion], base: develop}\n",
+    )
+    wf = workflows(text)[github.FINALIZE_WORKFLOW]
+    assert wf[True] == {"push": {"branches": ["develop", "main"]}, "workflow_dispatch": None}
+    assert wf["permissions"] == {}
+    (job,) = wf["jobs"].values()
+    assert job["permissions"] == {"contents": "write"}
+    assert not any(s.get("uses", "").startswith("actions/cache@") for s in steps(job))
+    python = next(s for s in steps(job) if s.get("uses", "").startswith("actions/setup-python@"))
+    assert "cache" not in python["with"]
+    last = steps(job)[-1]
+    assert last["run"].rstrip().endswith("mlcode promote --finalize")
+    assert last["env"] == {
+        "GITHUB_TOKEN": "${{ github.token }}",
+        "MLCODE_PUSH_TOKEN": "${{ github.token }}",
+    }
+    assert "git config credential.helper" in last["run"]
+    s = custom_stack(forge={"type": "github", "token_env": "ML_BOT_TOKEN"})
+    wf = yaml.safe_load(github.render(spec(SPEC), s)[github.FINALIZE_WORKFLOW])
+    last = steps(next(iter(wf["jobs"].values())))[-1]
+    assert last["env"]["MLCODE_PUSH_TOKEN"] == "${{ secrets.ML_BOT_TOKEN }}"
 
 
 def test_commands_called() -> None:
@@ -288,6 +331,7 @@ def test_commands_called() -> None:
     pr_runs = "\n".join(s.get("run", "") for s in all_steps(wfs[github.PR_WORKFLOW]))
     for command in ("mlcode validate", "mlcode check", "dvc pull", "mlcode run", "mlcode gates"):
         assert command in pr_runs
+    assert 'mlcode gates "$model" --format markdown' in pr_runs  # the gate table, as Markdown
     assert "dvc metrics diff --md" in pr_runs
     assert "<!-- mlcode-report -->" in pr_runs
     retrain_runs = "\n".join(s.get("run", "") for s in all_steps(wfs[github.RETRAIN_WORKFLOW]))

@@ -90,22 +90,53 @@ def test_flows_and_rules() -> None:
     assert '$CI_PIPELINE_SOURCE == "merge_request_event"' in rules
     assert '$CI_PIPELINE_SOURCE == "schedule"' in rules
     assert '$CI_PIPELINE_SOURCE == "web"' in rules
-    pushes = [r for r in data["workflow"]["rules"] if '"push"' in r["if"]]
-    assert [r["if"] for r in pushes] == [
+    on_base = [
         '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == "develop"',
         '$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == "main"',
     ]
-    assert all(r["changes"] == ["**/*.dvc"] for r in pushes)
+    # Every push to a base branch starts a pipeline (the finalize job runs on each)...
+    pushes = [r for r in data["workflow"]["rules"] if '"push"' in r["if"]]
+    assert pushes == [{"if": rule} for rule in on_base]
     check = data["mlcode-check"]
     assert check["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    # ...the retrain job only when data pointers changed.
     retrain = data["mlcode-retrain"]
-    assert retrain["resource_group"] == "mlcode-retrain"
+    retrain_pushes = [r for r in retrain["rules"] if '"push"' in r["if"]]
+    assert retrain_pushes == [{"if": rule, "changes": ["**/*.dvc"]} for rule in on_base]
     assert {"if": '$CI_PIPELINE_SOURCE == "schedule"'} in retrain["rules"]
+    finalize = data["mlcode-finalize"]
+    assert finalize["rules"] == [{"if": rule} for rule in on_base]
+    assert finalize["needs"] == []  # not held back by a failed retrain in the same pipeline
+    assert data["stages"] == ["check", "retrain", "finalize"]
 
 
 def test_no_data_change_rule_when_disabled() -> None:
     data = pipeline(SPEC + "  retrain_on_data_change: false\n")
-    assert not any('"push"' in r["if"] for r in data["workflow"]["rules"])
+    assert not any('"push"' in r["if"] for r in data["mlcode-retrain"]["rules"])
+    assert all("changes" not in r for r in data["workflow"]["rules"])
+
+
+def test_one_retrain_per_model_at_a_time() -> None:
+    retrain = pipeline()["mlcode-retrain"]
+    # GitLab expands the job's MODEL (a parallel:matrix variable) in the group name.
+    assert retrain["resource_group"] == "mlcode-retrain-$MODEL"
+    assert retrain["parallel"]["matrix"] == [{"MODEL": ["churn", "churn-linear"]}]
+    text = SPEC.split("  churn-linear:", maxsplit=1)[0]
+    single = pipeline(text)["mlcode-retrain"]
+    assert single["resource_group"] == "mlcode-retrain-$MODEL"
+    assert single["variables"]["MODEL"] == "churn"
+    empty = pipeline("version: 1\nproject: empty\nstack: gitlab-s3\n")["mlcode-retrain"]
+    assert empty["resource_group"] == "mlcode-retrain"
+
+
+def test_finalize_job_pushes_stage_tags_with_the_forge_token() -> None:
+    job = pipeline()["mlcode-finalize"]
+    assert job["resource_group"] == "mlcode-finalize"
+    assert "extends" not in job  # no DVC pull, no caches: it only reads and writes git tags
+    assert job["variables"] == {"MLCODE_FORGE_TOKEN_VAR": "GITLAB_TOKEN"}
+    script = job["script"]
+    assert script[-1] == "mlcode promote --finalize"
+    assert any("credential.helper" in line and "printenv" in line for line in script)
 
 
 def test_no_mr_job_when_checks_are_off() -> None:
@@ -187,7 +218,8 @@ def test_check_pipeline_catches_broken_output() -> None:
     good = gitlab.render(spec(), stack())[gitlab.GITLAB_CI]
     gitlab.check_pipeline(good, "x.yml")
     for broken in (
-        good.replace("resource_group: mlcode-retrain", "resource_group: other"),
+        good.replace("resource_group: mlcode-retrain-$MODEL", "resource_group: other"),
+        good.replace("resource_group: mlcode-finalize", "resource_group: other"),
         good.replace("stages:", "staged:"),
         "- a\n",
     ):

@@ -140,6 +140,11 @@ def test_compile_generates_only_known_paths() -> None:
             "ml.yaml",
         )
     )
+    from mlcode.project.preflight import _CI_FILES
+
     for name, path in stack_presets().items():
         stack = parse_stack(load_file(str(path), name))
-        assert set(compile_project(spec, stack)) <= GENERATED_PATHS, name
+        files = set(compile_project(spec, stack))
+        assert files <= GENERATED_PATHS, name
+        # validate's check of foreign files at generated paths looks at every one of them
+        assert files == {"dvc.yaml", "params.yaml", *_CI_FILES[stack.ci]}, name

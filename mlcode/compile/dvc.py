@@ -7,11 +7,16 @@ Order (fixed, so the output never depends on the order of keys in ml.yaml):
 
 - `dvc.yaml` `stages:` holds mlcode's stages first, model by model in sorted model-name order, each
   model's steps in pipeline order (prepare, train, evaluate, drift); then the user's `stages:` in
-  sorted stage-name order. Top-level `plots:` follow the same model order.
+  sorted stage-name order. Top-level `plots:` follow the same model order, then `artifacts:`
+  (DVC's model registry: one entry per model, sorted by name).
 
 The built-in evaluate step's plot files are declared as stage `outs` (cache false) and drawn by the
 top-level `plots:` definitions (template, axes, title). Declaring them as stage `plots` as well makes
 `dvc plots show/diff` draw every file twice, once with DVC's default template.
+- `artifacts:` declares each model for `dvc artifacts get` and GTO (type `model`): its path is the
+  model file of the built-in train step (`model.skops`), or a model's own train command's first
+  output (its model folder when it names none); the description and labels name the task and the
+  estimator. DVC resolves a model's versions and stages from GTO's git tags at fetch time.
 - `params.yaml` holds one top-level key per model, sorted; estimator `params` and drift `columns`
   are sorted by name. Lists (features, metrics, commands) keep the order written in ml.yaml.
 - The inside of a user stage is passed to DVC as written (only keys that differ from the defaults);
@@ -160,7 +165,28 @@ def dvc_data(spec: MlSpec) -> dict[str, Any]:
     doc: dict[str, Any] = {"stages": stages}
     if plots:
         doc["plots"] = plots
+    if spec.models:
+        doc["artifacts"] = {name: artifact(name, spec.models[name]) for name in sorted(spec.models)}
     return doc
+
+
+def artifact(name: str, model: Model) -> dict[str, Any]:
+    """The `artifacts:` entry of one model: what `dvc artifacts get <repo> <name>` downloads."""
+    paths = layout.model_paths(name)
+    if model.train is None:
+        path = paths.model_file
+        how = f"estimator {model.estimator}"
+        labels = [model.task, str(model.estimator)]
+    else:
+        path = escape(model.train.outs[0]) if model.train.outs else paths.model_dir
+        how = "its own train command"
+        labels = [model.task]
+    return {
+        "path": path,
+        "type": "model",
+        "desc": f"{model.task} model {name} trained on dataset {model.data} with {how}",
+        "labels": labels,
+    }
 
 
 def _model_stages(spec: MlSpec, name: str, model: Model) -> dict[str, dict[str, Any]]:

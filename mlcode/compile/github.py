@@ -1,6 +1,7 @@
-"""GitHub Actions workflows: checks on pull requests and continuous training (retrain + promote).
+"""GitHub Actions workflows: checks on pull requests, continuous training (retrain + promote) and
+finalizing merged promotions (`mlcode promote --finalize` on each push to a base branch).
 
-`render(spec, stack)` returns the two workflow files. Pure and deterministic. The templates are
+`render(spec, stack)` returns the three workflow files. Pure and deterministic. The templates are
 `templates/github/*.yml.j2`; this module prepares their values (secrets as `${{ secrets.NAME }}`
 expressions built from validated names), renders them through `mlcode.compile.render` and checks
 the result's structure before returning it: workflow-level `permissions: {}`, per-job permissions,
@@ -24,6 +25,8 @@ from mlcode.spec.stack import Stack
 
 PR_WORKFLOW = ".github/workflows/mlcode-pr.yml"
 RETRAIN_WORKFLOW = ".github/workflows/mlcode-retrain.yml"
+FINALIZE_WORKFLOW = ".github/workflows/mlcode-finalize.yml"
+WORKFLOWS = (PR_WORKFLOW, RETRAIN_WORKFLOW, FINALIZE_WORKFLOW)
 _DEFAULT_TOKEN = "GITHUB_TOKEN"  # noqa: S105 - a variable name, not a secret
 _USES = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}")
 
@@ -111,7 +114,7 @@ def context(spec: MlSpec, stack: Stack) -> dict[str, Any]:
 
 
 def render(spec: MlSpec, stack: Stack) -> dict[str, str]:
-    """`{path: text}` of the pull-request and retrain workflows."""
+    """`{path: text}` of the pull-request, retrain and finalize workflows."""
     ctx = context(spec, stack)
     out = {}
     for path, template, caching in (
@@ -119,6 +122,8 @@ def render(spec: MlSpec, stack: Stack) -> dict[str, str]:
         # The retrain workflow publishes (pushes versions and tags): no caches, so nothing another
         # run wrote can reach it (zizmor's cache-poisoning audit); the DVC remote is its cache.
         (RETRAIN_WORKFLOW, "github/mlcode-retrain.yml.j2", False),
+        # Finalizing pushes stage tags: no caches either.
+        (FINALIZE_WORKFLOW, "github/mlcode-finalize.yml.j2", False),
     ):
         body = _render.render(template, {**ctx, "caching": caching}, "github")
         check_workflow(body, path)

@@ -1,4 +1,5 @@
-"""GitLab CI: merge-request checks and continuous training in one `.gitlab-ci.yml`.
+"""GitLab CI: merge-request checks, continuous training and finalizing merged promotions in one
+`.gitlab-ci.yml`.
 
 `render(spec, stack)` returns `{".gitlab-ci.yml": text}`. Pure and deterministic. The template is
 `templates/gitlab/mlcode.gitlab-ci.yml.j2`. Credentials are masked CI/CD variables named by the
@@ -24,7 +25,15 @@ GITLAB_CI = ".gitlab-ci.yml"
 _DEFAULT_TOKEN = "GITLAB_TOKEN"  # noqa: S105 - a variable name, not a secret
 # A container image reference: registry/path:tag or @sha256:digest; no '$' (GitLab would expand it).
 _IMAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,254}")
-_TOP_KEYS = {"workflow", "stages", "default", "variables", ".mlcode-setup", "mlcode-retrain"}
+_TOP_KEYS = {
+    "workflow",
+    "stages",
+    "default",
+    "variables",
+    ".mlcode-setup",
+    "mlcode-retrain",
+    "mlcode-finalize",
+}
 
 
 def image(p: CiProject, stack: Stack) -> str:
@@ -53,17 +62,18 @@ def credential_line(cred: Credential) -> Trusted:
 def context(spec: MlSpec, stack: Stack) -> dict[str, Any]:
     """The values the GitLab template renders."""
     p = resolve(spec, stack)
-    push_rules = []
-    if p.retrain_on_data_change:
-        push_rules = [
-            Trusted(f'$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == "{base}"')
-            for base in p.bases  # checked against a branch charset without '"' or '$'
-        ]
+    # Pushes to a base branch: the finalize job always, the retrain job on data changes.
+    base_rules = [
+        Trusted(f'$CI_PIPELINE_SOURCE == "push" && $CI_COMMIT_BRANCH == "{base}"')
+        for base in p.bases  # checked against a branch charset without '"' or '$'
+    ]
+    push_rules = base_rules if p.retrain_on_data_change else []
     return {
         "p": p,
         "image": image(p, stack),
         "credential_lines": [credential_line(c) for c in p.configured],
         "has_key_files": any(c.is_file for c in p.credentials),
+        "base_rules": base_rules,
         "push_rules": push_rules,
         "multi": len(p.models) > 1,
         "model_list": list(p.model_names),
@@ -91,6 +101,9 @@ def check_pipeline(text: str, file: str) -> dict[Any, Any]:
             raise RenderError(f"{file}: job {name} has no script")
         if not all(isinstance(line, str) for line in job["script"]):
             raise RenderError(f"{file}: job {name} has a script line that is not a string")
-    if data["mlcode-retrain"].get("resource_group") != "mlcode-retrain":
-        raise RenderError(f"{file}: the retrain job must hold the retrain resource group")
+    group = data["mlcode-retrain"].get("resource_group")
+    if group not in ("mlcode-retrain", "mlcode-retrain-$MODEL"):
+        raise RenderError(f"{file}: the retrain job must hold its model's retrain resource group")
+    if data["mlcode-finalize"].get("resource_group") != "mlcode-finalize":
+        raise RenderError(f"{file}: the finalize job must hold the finalize resource group")
     return data

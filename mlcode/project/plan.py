@@ -22,6 +22,7 @@ GENERATED_PATHS = frozenset(
         PARAMS_FILE,
         ".github/workflows/mlcode-pr.yml",
         ".github/workflows/mlcode-retrain.yml",
+        ".github/workflows/mlcode-finalize.yml",
         ".gitlab-ci.yml",
     }
 )

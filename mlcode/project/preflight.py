@@ -144,7 +144,11 @@ def pure_problems(spec: MlSpec, positions: Positions) -> list[Problem]:
 # The CI files each provider gets, besides dvc.yaml and params.yaml (see mlcode.compile).
 _CI_FILES = {
     "none": (),
-    "github": (".github/workflows/mlcode-pr.yml", ".github/workflows/mlcode-retrain.yml"),
+    "github": (
+        ".github/workflows/mlcode-pr.yml",
+        ".github/workflows/mlcode-retrain.yml",
+        ".github/workflows/mlcode-finalize.yml",
+    ),
     "gitlab": (".gitlab-ci.yml",),
 }
 

@@ -331,6 +331,7 @@ def test_expression_in_a_value_is_neutralized(tmp_path: Path) -> None:
     for path, template in (
         (github.PR_WORKFLOW, "github/mlcode-pr.yml.j2"),
         (github.RETRAIN_WORKFLOW, "github/mlcode-retrain.yml.j2"),
+        (github.FINALIZE_WORKFLOW, "github/mlcode-finalize.yml.j2"),
     ):
         body = crender.render(template, {**ctx, "caching": True}, "github")
         github.check_workflow(body, path)
@@ -338,6 +339,8 @@ def test_expression_in_a_value_is_neutralized(tmp_path: Path) -> None:
     written = _write(tmp_path, files)
     data = yaml.safe_load(files[github.RETRAIN_WORKFLOW])
     assert data["jobs"]["retrain"]["runs-on"] == "${{ '${{' }} github.event.issue.title }}"
+    finalize = yaml.safe_load(files[github.FINALIZE_WORKFLOW])
+    assert finalize["jobs"]["finalize"]["runs-on"] == "${{ '${{' }} github.event.issue.title }}"
     assert _actionlint(written).returncode == 0
     code, findings, _ = _zizmor([tmp_path])
     assert (code, findings) == (0, [])

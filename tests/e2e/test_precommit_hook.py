@@ -225,8 +225,10 @@ def test_generated_files_unstaged_after_apply(applied_repo: Path, pre_commit_hom
     git(applied_repo, "reset", "-q", ".github")
     blocked = _commit(applied_repo, pre_commit_home, "-m", "without workflows")
     assert blocked.returncode != 0, blocked.stdout
-    assert "missing from the commit: .github/workflows/mlcode-pr.yml, " in blocked.stdout
-    assert ".github/workflows/mlcode-retrain.yml" in blocked.stdout
+    assert (
+        "missing from the commit: .github/workflows/mlcode-finalize.yml, "
+        ".github/workflows/mlcode-pr.yml, .github/workflows/mlcode-retrain.yml."
+    ) in blocked.stdout
     git(applied_repo, "add", ".github")
     ok = _commit(applied_repo, pre_commit_home, "-m", "with workflows")
     assert ok.returncode == 0, ok.stdout

@@ -14,8 +14,16 @@ pytestmark = pytest.mark.slow
 
 EXPECTED_CI = {
     "local": set(),
-    "github-s3": {".github/workflows/mlcode-pr.yml", ".github/workflows/mlcode-retrain.yml"},
-    "github-ssh": {".github/workflows/mlcode-pr.yml", ".github/workflows/mlcode-retrain.yml"},
+    "github-s3": {
+        ".github/workflows/mlcode-pr.yml",
+        ".github/workflows/mlcode-retrain.yml",
+        ".github/workflows/mlcode-finalize.yml",
+    },
+    "github-ssh": {
+        ".github/workflows/mlcode-pr.yml",
+        ".github/workflows/mlcode-retrain.yml",
+        ".github/workflows/mlcode-finalize.yml",
+    },
     "gitlab-s3": {".gitlab-ci.yml"},
 }
 

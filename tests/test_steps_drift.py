@@ -420,3 +420,19 @@ def test_python_m_mlcode_steps_drift(tmp_path: Path) -> None:
     assert bad.returncode == 3
     assert "Traceback" not in bad.stderr
     assert "data/cur.csv: declared columns" in bad.stderr
+
+
+def test_report_holds_each_columns_plot_data(tmp_path: Path) -> None:
+    ref, cur = frames(800, 600, shift=1.0, seed=1)
+    params(tmp_path, write(tmp_path, "ref.parquet", ref), write(tmp_path, "cur.csv", cur))
+    drift_step.run(tmp_path, MODEL)
+    metrics, report = outputs(tmp_path)
+    age = report["columns"]["age"]["plot"]
+    assert age["type"] == "histogram"
+    assert sum(age["reference"]) + sum(age["outside"]["reference"].values()) == 800
+    assert sum(age["current"]) + sum(age["outside"]["current"].values()) == 600
+    plan = report["columns"]["plan"]["plot"]
+    assert plan["type"] == "categories"
+    assert sorted(plan["categories"]) == ["basic", "pro", "team"]
+    assert sum(plan["current"]) == 600
+    assert "plot" not in json.dumps(metrics)  # the DVC metrics file keeps to the summary

@@ -1,10 +1,12 @@
 """The data behind each column's drift plot, small and bounded (pure, no I/O).
 
-- Numeric: reference and current counts on shared bin edges. The plotted range is the union of both
-  sides' 0.5 %-99.5 % quantile ranges, so one far outlier does not squash the histogram; values
-  outside it are counted as `below` / `above`, per side. Bin width follows the Freedman-Diaconis
-  rule on the reference (IQR-based), clamped to 5-40 bins; a range with integer ends no wider than
-  40 gets one bin per integer (booleans and small counts read as bars per value).
+- Numeric: reference and current counts on shared bin edges. The plotted range is both sides' whole
+  range, unless that is more than 3 times the union of their 0.5 %-99.5 % quantile ranges (far
+  outliers): then the quantile range, so one far outlier does not squash the histogram, and the
+  values outside it are counted as `below` / `above`, per side. Bin width follows the
+  Freedman-Diaconis rule on the reference (IQR-based), clamped to 10-40 bins; a range with integer
+  ends no wider than 40 gets one bin per integer (booleans and small counts read as bars per
+  value).
 - Categorical: the `TOP_CATEGORIES` values with the largest combined share of both sides, each
   side's count, and the rest folded into `other` (with how many values it holds); values are cut to
   `MAX_LABEL` characters.
@@ -26,10 +28,11 @@ from mlcode.drift.detect import CategoricalSample, Sample
 from mlcode.drift.stattests import FloatArray
 
 MAX_BINS = 40
-MIN_BINS = 5
+MIN_BINS = 10
 TOP_CATEGORIES = 12
 MAX_LABEL = 60
-TAIL = 0.005  # share cut from each end of each side for the plotted range
+TAIL = 0.005  # share cut from each end of each side for the robust range
+OUTLIER_SPAN = 3.0  # the full range is plotted unless it is this many times the robust range
 
 PlotData = dict[str, object]
 
@@ -50,8 +53,11 @@ def numeric_plot(reference: FloatArray, current: FloatArray) -> PlotData:
     sides = [s for s in (reference, current) if s.size]
     if not sides:
         return {"type": "histogram", "edges": [], "reference": [], "current": [], "outside": {}}
-    lo = min(_quantile(s, TAIL) for s in sides)
-    hi = max(_quantile(s, 1 - TAIL) for s in sides)
+    lo, hi = min(float(s[0]) for s in sides), max(float(s[-1]) for s in sides)
+    robust_lo = min(_quantile(s, TAIL) for s in sides)
+    robust_hi = max(_quantile(s, 1 - TAIL) for s in sides)
+    if hi - lo > OUTLIER_SPAN * (robust_hi - robust_lo):  # far outliers: plot the bulk
+        lo, hi = robust_lo, robust_hi
     edges = _edges(lo, hi, reference if reference.size else current)
     counts = {
         name: _counts(side, edges)

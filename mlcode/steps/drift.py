@@ -9,7 +9,9 @@ writes, each atomically:
   drifted_columns, columns, dataset_drift, per_column {statistic, threshold, drifted};
 - `build/M/drift-report.json`: the full report with each column's method, statistic, threshold,
   verdict, kind and distinct values, its plot data (`mlcode.drift.plotdata`: histogram counts or
-  category frequencies), the skipped columns and the dataset gate.
+  category frequencies), the skipped columns and the dataset gate;
+- `build/M/drift-report.html`: the same report as one self-contained page with a chart per column
+  (`mlcode.drift.report_html`).
 
 The step succeeds when drift is found: the gate's verdict is data (`dataset_drift`, `gate_passed`)
 that `mlcode run` reports; it fails only when the comparison cannot be made.
@@ -57,6 +59,7 @@ def run(root: Path, model: str) -> None:
     from mlcode.drift.detect import ColumnSettings, Requested
     from mlcode.drift.files import DataFile, compare_files
     from mlcode.drift.plotdata import PlotData, attach
+    from mlcode.drift.report_html import render_html
 
     params = _load(root, model)
     dataset = ColumnSettings(method=cast(Requested, params.method), threshold=params.threshold)
@@ -96,6 +99,7 @@ def run(root: Path, model: str) -> None:
     )
     paths = model_paths(model)
     atomic_write(root / paths.drift_report, json.dumps(report, indent=2) + "\n")
+    atomic_write(root / paths.drift_html, render_html(report))
     atomic_write(root / paths.drift_metrics, json.dumps(result.metrics(), indent=2) + "\n")
 
 

@@ -149,8 +149,9 @@ def _histogram(col: _Column, plot: Mapping[str, object]) -> tuple[int, list[str]
     outside = plot.get("outside")
     outside = outside if isinstance(outside, Mapping) else {}
     bins = min(len(edges) - 1, len(ref), len(cur))
-    height = _TOP + 200
-    top, bottom = _TOP + 8, height - 44
+    note = _outside_note(outside)
+    height = _TOP + (200 if note else 182)
+    top, bottom = _TOP + 8, _TOP + 156
     left, right = _LEFT, WIDTH - _RIGHT
     n_ref = sum(ref) + _outside_total(outside, "reference")
     n_cur = sum(cur) + _outside_total(outside, "current")
@@ -190,7 +191,6 @@ def _histogram(col: _Column, plot: Mapping[str, object]) -> tuple[int, list[str]
             out.append(
                 _text(x(tick), bottom + 17, _tick_label(tick, hi - lo), MUTED_COLOR, 11, "middle")
             )
-    note = _outside_note(outside)
     if note:
         out.append(_text(left, height - 8, note, MUTED_COLOR, 11))
     return height, out

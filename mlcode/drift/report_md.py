@@ -66,10 +66,10 @@ def render_markdown(
     head = [
         f"### {title}",
         "",
-        f"**{verdict}{summary.headline}**: {md(summary.detail)}.",
+        f"**{verdict}{summary.headline}**: {summary.detail}.",  # numbers only, no data text
     ]
     if summary.reference or summary.current:
-        head.append(f"Reference {md(summary.reference)} → current {md(summary.current)}.")
+        head.append(f"Reference {code(summary.reference)} → current {code(summary.current)}.")
     head += [
         "",
         "| Column | Kind | Method | Statistic | Threshold | Drifted |",
@@ -108,6 +108,13 @@ def render_markdown(
             "(drifted columns come first); the JSON report lists them all._",
         ]
     return "\n".join(head + lines + tail) + "\n"
+
+
+def code(text: str) -> str:
+    """A file path as inline code, or escaped text when it holds a backtick or a line break."""
+    if "`" in text or "\n" in text or not text:
+        return md(text)
+    return f"`{text}`"
 
 
 def md(text: str) -> str:

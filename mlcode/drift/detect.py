@@ -73,7 +73,10 @@ EVIDENTLY_DATASET_SHARE = 0.5
 
 @dataclass(frozen=True, eq=False)
 class NumericSample:
-    """One numeric column on both sides, missing values already dropped."""
+    """One numeric column on both sides, missing values dropped, each side sorted ascending.
+
+    Build one with `of` (any values) or from arrays already sorted (the file reader sorts in place).
+    """
 
     reference: FloatArray
     current: FloatArray
@@ -94,16 +97,21 @@ class NumericSample:
         return int(self.current.size)
 
     @cached_property
+    def distinct(self) -> tuple[FloatArray, FloatArray]:
+        """Each side's distinct values, sorted."""
+        return stattests.distinct_sorted(self.reference), stattests.distinct_sorted(self.current)
+
+    @cached_property
     def n_unique(self) -> int:
         """Distinct values over both sides together."""
-        return int(np.unique(np.concatenate([self.reference, self.current])).size)
+        return stattests.union_size(*self.distinct)
 
     @classmethod
     def of(
         cls, reference: Sequence[float] | FloatArray, current: Sequence[float] | FloatArray
     ) -> NumericSample:
         """A sample from any float-like values; NaN and infinities are dropped."""
-        return cls(_finite(reference), _finite(current))
+        return cls(np.sort(_finite(reference)), np.sort(_finite(current)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -260,16 +268,16 @@ class DriftResult:
         return self.drifted_share >= EVIDENTLY_DATASET_SHARE
 
     def metrics(self) -> dict[str, object]:
-        """The DVC metrics file: numeric and boolean leaves only (pipeline contract)."""
+        """The DVC metrics file: the summary only, numeric and boolean leaves (pipeline contract).
+
+        Per-column detail lives in the report: a metrics file with a key per column makes
+        `dvc metrics show` on a project with several models a table too wide to read.
+        """
         return {
             "drifted_share": self.drifted_share,
             "drifted_columns": self.drifted_columns,
             "columns": self.evaluated,
             "dataset_drift": self.dataset_drift,
-            "per_column": {
-                c.name: {"statistic": c.statistic, "threshold": c.threshold, "drifted": c.drifted}
-                for c in self.columns
-            },
         }
 
     def report(self) -> dict[str, object]:
@@ -329,9 +337,11 @@ def statistic(method: str, sample: Sample) -> float:
         if method == "ks":
             return stattests.ks(sample.reference, sample.current)
         if method == "wasserstein":
-            return stattests.wasserstein(sample.reference, sample.current)
+            return stattests.wasserstein_sorted(sample.reference, sample.current)
         # frequency tests on numbers: per value up to 20 distinct reference values, else sturges bins
-        ref, cur = stattests.binned_counts(sample.reference, sample.current)
+        ref, cur = stattests.binned_counts_sorted(
+            sample.reference, sample.current, *sample.distinct
+        )
     else:
         ref, cur = sample.reference, sample.current
     tests: dict[str, Callable[[CountArray, CountArray], float]] = {

@@ -40,6 +40,7 @@ from mlcode.drift.detect import (
 from mlcode.drift.stattests import FloatArray
 from mlcode.errors import UserError
 
+Progress = Callable[[int, int, str], None]  # (columns done, columns in all, column now)
 _CSV_BLOCK = 16 << 20  # bytes of CSV text per streamed block (one Parquet row group each)
 _CSV_COLUMN = re.compile(r"In CSV column #(\d+)")
 
@@ -73,7 +74,7 @@ class ColumnReader:
         return int(self._parquet.metadata.num_rows)
 
     def numeric(self, name: str) -> FloatArray:
-        """Column `name` as float64 with missing values (NaN, null, ±inf) dropped."""
+        """Column `name` as float64 with missing values (NaN, null, ±inf) dropped, sorted."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -102,8 +103,13 @@ class ColumnReader:
             for chunk in present.chunks
             if len(chunk)
         ]
+        del column, present
         values: FloatArray = np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
-        return values[np.isfinite(values)]
+        del parts
+        values.sort()  # in place; +inf sorts last, NaN after it
+        end = values.searchsorted(np.inf, "left")
+        start = values.searchsorted(-np.inf, "right")
+        return values[start:end]
 
     def categorical(self, name: str) -> dict[str, int]:
         """Counts of each value of column `name`, as text; missing values are not counted."""
@@ -156,8 +162,11 @@ def compare_files(
     dataset: ColumnSettings,
     per_column: Mapping[str, ColumnSettings],
     max_drifted_share: float,
+    *,
+    progress: Progress | None = None,
 ) -> DriftResult:
-    """Drift of every declared column between two files, one column in memory at a time."""
+    """Drift of every declared column between two files, one column in memory at a time;
+    `progress(done, total, column)` is called before each column and once at the end."""
     kinds: dict[str, Kind] = dict.fromkeys(numeric, "numeric")
     for name in categorical:
         if name in kinds:
@@ -183,8 +192,24 @@ def compare_files(
                 ref.categorical(name), cur.categorical(name)
             )
 
-        columns = [(name, kind, loader(name, kind)) for name, kind in kinds.items()]
-        return detect_drift(columns, dataset, per_column, max_drifted_share)
+        total = len(kinds)
+
+        def counted(index: int, name: str, load: Callable[[], Sample]) -> Callable[[], Sample]:
+            def run() -> Sample:
+                if progress is not None:
+                    progress(index, total, name)
+                return load()
+
+            return run
+
+        columns = [
+            (name, kind, counted(i, name, loader(name, kind)))
+            for i, (name, kind) in enumerate(kinds.items())
+        ]
+        result = detect_drift(columns, dataset, per_column, max_drifted_share)
+        if progress is not None:
+            progress(total, total, "")
+        return result
 
 
 def _check_columns(file: DataFile, present: Sequence[str], kinds: Mapping[str, Kind]) -> None:

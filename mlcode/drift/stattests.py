@@ -19,6 +19,12 @@ infinity; frequency tests take counts aligned over the same keys (see `value_cou
 Frequency vectors (jensenshannon, psi) come from `binned_counts`: numeric samples whose reference has
 more than 20 distinct values are binned on `np.histogram_bin_edges(reference + current, "sturges")`;
 anything else is counted per distinct value over the union of both sides.
+
+The `*_sorted` forms take samples already sorted ascending (the file reader sorts each column once,
+in place) and never sort or concatenate a whole sample again: value counts, distinct values and
+histogram counts come from `searchsorted` on the sorted sides, and the Wasserstein distance walks
+the merged sample in blocks. They give the same numbers as the forms above (the sum's order differs,
+so about 1e-15 relative) in a fraction of the time and memory.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ CountArray = npt.NDArray[np.int64]
 BIN_ABOVE_UNIQUE = 20  # numeric samples with more distinct reference values are binned (sturges)
 _WASSERSTEIN_MIN_STD = 0.001
 _PSI_FILL = 0.0001
+_BLOCK = 1 << 20  # merged values per block in wasserstein_sorted
 
 
 def ks(reference: FloatArray, current: FloatArray) -> float:
@@ -53,6 +60,42 @@ def wasserstein(reference: FloatArray, current: FloatArray) -> float:
     """First Wasserstein distance divided by the reference's population std (at least 0.001)."""
     norm = max(float(np.std(reference)), _WASSERSTEIN_MIN_STD)
     return float(stats.wasserstein_distance(reference, current)) / norm
+
+
+def wasserstein_sorted(reference: FloatArray, current: FloatArray) -> float:
+    """`wasserstein` of two sorted samples: the area between their empirical CDFs, walked over the
+    merged sample in blocks (scipy's formula, without its index arrays over the whole sample)."""
+    norm = max(float(np.std(reference)), _WASSERSTEIN_MIN_STD)
+    merged = np.concatenate([reference, current])
+    merged.sort(kind="stable")  # two sorted runs: a linear merge
+    total = 0.0
+    n_ref, n_cur = float(reference.size), float(current.size)
+    for start in range(0, merged.size - 1, _BLOCK):
+        block = merged[start : start + _BLOCK + 1]
+        points = block[:-1]
+        ref_cdf = reference.searchsorted(points, "right") / n_ref
+        cur_cdf = current.searchsorted(points, "right") / n_cur
+        total += float(np.sum(np.abs(ref_cdf - cur_cdf) * np.diff(block)))
+    return total / norm
+
+
+def distinct_sorted(values: FloatArray) -> FloatArray:
+    """The distinct values of a sorted sample."""
+    if values.size == 0:
+        return values
+    keep = np.empty(values.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
+def union_size(ref_distinct: FloatArray, cur_distinct: FloatArray) -> int:
+    """How many distinct values two sorted distinct arrays hold together."""
+    if ref_distinct.size == 0 or cur_distinct.size == 0:
+        return int(ref_distinct.size + cur_distinct.size)
+    at = np.minimum(ref_distinct.searchsorted(cur_distinct), ref_distinct.size - 1)
+    shared = int(np.count_nonzero(ref_distinct[at] == cur_distinct))
+    return int(ref_distinct.size + cur_distinct.size - shared)
 
 
 def chi2(reference: CountArray, current: CountArray) -> float:
@@ -132,3 +175,40 @@ def binned_counts(reference: FloatArray, current: FloatArray) -> tuple[CountArra
         return sturges_counts(reference, current)
     _, ref_counts, cur_counts = value_counts(reference, current)
     return ref_counts, cur_counts
+
+
+def counts_at_sorted(values: FloatArray, keys: FloatArray) -> CountArray:
+    """How many times each of the sorted `keys` occurs in the sorted sample `values`."""
+    left = values.searchsorted(keys, "left")
+    right = values.searchsorted(keys, "right")
+    return (right - left).astype(np.int64)
+
+
+def sturges_edges(low: float, high: float, n: int) -> FloatArray:
+    """`np.histogram_bin_edges(sample, "sturges")` from the sample's min, max and size alone."""
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+        return np.linspace(low, high, 2)
+    width = (high - low) / (np.log2(n) + 1.0)
+    bins = int(np.ceil((high - low) / width)) if width else 1
+    return np.linspace(low, high, bins + 1)
+
+
+def histogram_sorted(values: FloatArray, edges: FloatArray) -> CountArray:
+    """`np.histogram(values, edges)[0]` of a sorted sample: bins [e_i, e_i+1), the last closed."""
+    below = values.searchsorted(edges[:-1], "left")
+    upper = np.append(below[1:], values.searchsorted(edges[-1], "right"))
+    return (upper - below).astype(np.int64)
+
+
+def binned_counts_sorted(
+    reference: FloatArray, current: FloatArray, ref_distinct: FloatArray, cur_distinct: FloatArray
+) -> tuple[CountArray, CountArray]:
+    """`binned_counts` of two sorted samples, given each one's distinct values."""
+    if ref_distinct.size > BIN_ABOVE_UNIQUE:
+        low = float(min(reference[0], current[0]))
+        high = float(max(reference[-1], current[-1]))
+        edges = sturges_edges(low, high, reference.size + current.size)
+        return histogram_sorted(reference, edges), histogram_sorted(current, edges)
+    keys = np.union1d(ref_distinct, cur_distinct)
+    return counts_at_sorted(reference, keys), counts_at_sorted(current, keys)

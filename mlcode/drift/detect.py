@@ -97,14 +97,14 @@ class NumericSample:
         return int(self.current.size)
 
     @cached_property
-    def distinct(self) -> tuple[FloatArray, FloatArray]:
-        """Each side's distinct values, sorted."""
-        return stattests.distinct_sorted(self.reference), stattests.distinct_sorted(self.current)
+    def merged(self) -> tuple[FloatArray, stattests.BoolArray]:
+        """Both sides merged in order, and which values come from the reference."""
+        return stattests.merge_sorted(self.reference, self.current)
 
     @cached_property
     def n_unique(self) -> int:
         """Distinct values over both sides together."""
-        return stattests.union_size(*self.distinct)
+        return stattests.distinct_count(self.merged[0])
 
     @classmethod
     def of(
@@ -337,11 +337,9 @@ def statistic(method: str, sample: Sample) -> float:
         if method == "ks":
             return stattests.ks(sample.reference, sample.current)
         if method == "wasserstein":
-            return stattests.wasserstein_sorted(sample.reference, sample.current)
+            return stattests.wasserstein_merged(sample.reference, sample.current, sample.merged)
         # frequency tests on numbers: per value up to 20 distinct reference values, else sturges bins
-        ref, cur = stattests.binned_counts_sorted(
-            sample.reference, sample.current, *sample.distinct
-        )
+        ref, cur = stattests.binned_counts_merged(sample.reference, sample.current, sample.merged)
     else:
         ref, cur = sample.reference, sample.current
     tests: dict[str, Callable[[CountArray, CountArray], float]] = {

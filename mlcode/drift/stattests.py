@@ -20,10 +20,10 @@ Frequency vectors (jensenshannon, psi) come from `binned_counts`: numeric sample
 more than 20 distinct values are binned on `np.histogram_bin_edges(reference + current, "sturges")`;
 anything else is counted per distinct value over the union of both sides.
 
-The `*_sorted` forms take samples already sorted ascending (the file reader sorts each column once,
-in place) and never sort or concatenate a whole sample again: value counts, distinct values and
-histogram counts come from `searchsorted` on the sorted sides, and the Wasserstein distance walks
-the merged sample in blocks. They give the same numbers as the forms above (the sum's order differs,
+The `*_merged` and `*_sorted` forms take samples already sorted ascending (the file reader sorts
+each column once, in place) and their stable merge (`merge_sorted`, linear on two sorted runs):
+distinct values, value counts and the Wasserstein distance come from one walk over the merge in
+blocks, histogram counts from `searchsorted` of the edges. They give the same numbers as the forms above (the sum's order differs,
 so about 1e-15 relative) in a fraction of the time and memory.
 """
 
@@ -38,6 +38,7 @@ from scipy.spatial import distance
 
 FloatArray = npt.NDArray[np.float64]
 CountArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 BIN_ABOVE_UNIQUE = 20  # numeric samples with more distinct reference values are binned (sturges)
 _WASSERSTEIN_MIN_STD = 0.001
@@ -62,40 +63,41 @@ def wasserstein(reference: FloatArray, current: FloatArray) -> float:
     return float(stats.wasserstein_distance(reference, current)) / norm
 
 
-def wasserstein_sorted(reference: FloatArray, current: FloatArray) -> float:
-    """`wasserstein` of two sorted samples: the area between their empirical CDFs, walked over the
-    merged sample in blocks (scipy's formula, without its index arrays over the whole sample)."""
+def merge_sorted(reference: FloatArray, current: FloatArray) -> tuple[FloatArray, BoolArray]:
+    """Both sorted samples merged in order, and which merged values come from the reference (a
+    stable merge: a tie keeps reference values first)."""
+    both = np.concatenate([reference, current])
+    order = np.argsort(both, kind="stable")  # two sorted runs: a linear merge
+    values = both[order]
+    del both
+    from_ref = order < reference.size
+    return values, from_ref
+
+
+def wasserstein_merged(
+    reference: FloatArray, current: FloatArray, merged: tuple[FloatArray, BoolArray]
+) -> float:
+    """`wasserstein` of two sorted samples given their merge: the area between the empirical CDFs,
+    summed over the merged values in blocks (scipy's formula without index arrays)."""
     norm = max(float(np.std(reference)), _WASSERSTEIN_MIN_STD)
-    merged = np.concatenate([reference, current])
-    merged.sort(kind="stable")  # two sorted runs: a linear merge
-    total = 0.0
+    values, from_ref = merged
     n_ref, n_cur = float(reference.size), float(current.size)
-    for start in range(0, merged.size - 1, _BLOCK):
-        block = merged[start : start + _BLOCK + 1]
-        points = block[:-1]
-        ref_cdf = reference.searchsorted(points, "right") / n_ref
-        cur_cdf = current.searchsorted(points, "right") / n_cur
-        total += float(np.sum(np.abs(ref_cdf - cur_cdf) * np.diff(block)))
+    total, carry = 0.0, 0
+    for start in range(0, values.size - 1, _BLOCK):
+        stop = min(start + _BLOCK, values.size - 1)
+        ref_seen = carry + np.cumsum(from_ref[start:stop], dtype=np.int64)
+        cur_seen = np.arange(start + 1, stop + 1, dtype=np.int64) - ref_seen
+        gaps = np.diff(values[start : stop + 1])
+        total += float(np.sum(np.abs(ref_seen / n_ref - cur_seen / n_cur) * gaps))
+        carry = int(ref_seen[-1])
     return total / norm
 
 
-def distinct_sorted(values: FloatArray) -> FloatArray:
-    """The distinct values of a sorted sample."""
+def distinct_count(values: FloatArray) -> int:
+    """How many distinct values a sorted sample holds."""
     if values.size == 0:
-        return values
-    keep = np.empty(values.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
-
-
-def union_size(ref_distinct: FloatArray, cur_distinct: FloatArray) -> int:
-    """How many distinct values two sorted distinct arrays hold together."""
-    if ref_distinct.size == 0 or cur_distinct.size == 0:
-        return int(ref_distinct.size + cur_distinct.size)
-    at = np.minimum(ref_distinct.searchsorted(cur_distinct), ref_distinct.size - 1)
-    shared = int(np.count_nonzero(ref_distinct[at] == cur_distinct))
-    return int(ref_distinct.size + cur_distinct.size - shared)
+        return 0
+    return 1 + int(np.count_nonzero(values[1:] != values[:-1]))
 
 
 def chi2(reference: CountArray, current: CountArray) -> float:
@@ -177,13 +179,6 @@ def binned_counts(reference: FloatArray, current: FloatArray) -> tuple[CountArra
     return ref_counts, cur_counts
 
 
-def counts_at_sorted(values: FloatArray, keys: FloatArray) -> CountArray:
-    """How many times each of the sorted `keys` occurs in the sorted sample `values`."""
-    left = values.searchsorted(keys, "left")
-    right = values.searchsorted(keys, "right")
-    return (right - left).astype(np.int64)
-
-
 def sturges_edges(low: float, high: float, n: int) -> FloatArray:
     """`np.histogram_bin_edges(sample, "sturges")` from the sample's min, max and size alone."""
     if low == high:
@@ -201,14 +196,17 @@ def histogram_sorted(values: FloatArray, edges: FloatArray) -> CountArray:
     return (upper - below).astype(np.int64)
 
 
-def binned_counts_sorted(
-    reference: FloatArray, current: FloatArray, ref_distinct: FloatArray, cur_distinct: FloatArray
+def binned_counts_merged(
+    reference: FloatArray, current: FloatArray, merged: tuple[FloatArray, BoolArray]
 ) -> tuple[CountArray, CountArray]:
-    """`binned_counts` of two sorted samples, given each one's distinct values."""
-    if ref_distinct.size > BIN_ABOVE_UNIQUE:
+    """`binned_counts` of two sorted samples given their merge."""
+    if distinct_count(reference) > BIN_ABOVE_UNIQUE:
         low = float(min(reference[0], current[0]))
         high = float(max(reference[-1], current[-1]))
         edges = sturges_edges(low, high, reference.size + current.size)
         return histogram_sorted(reference, edges), histogram_sorted(current, edges)
-    keys = np.union1d(ref_distinct, cur_distinct)
-    return counts_at_sorted(reference, keys), counts_at_sorted(current, keys)
+    values, from_ref = merged
+    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    total = np.diff(np.append(starts, values.size)).astype(np.int64)
+    ref_counts = np.add.reduceat(from_ref.astype(np.int64), starts).astype(np.int64)
+    return ref_counts, total - ref_counts

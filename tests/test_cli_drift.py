@@ -284,3 +284,21 @@ def test_csv_kinds_are_inferred_over_the_whole_file(
     path.write_text("n,score,tag\n" + "\n".join(rows) + "\n", encoding="utf-8")
     types = sources.schema(sources.data_file(path))
     assert types == {"n": "int64", "score": "string", "tag": "string"}
+
+
+def test_sketch_path_gives_the_exact_verdicts(tmp_path: Path) -> None:
+    ref, cur = frames(3000, seed=4)
+    write(tmp_path / "ref.parquet", ref.drop(columns=["ts"]))
+    write(tmp_path / "cur.csv", cur.drop(columns=["ts"]))
+    args = ["drift", "--reference", "ref.parquet", "--current", "cur.csv", "--json"]
+    args += ["--id-column", "user_id"]
+    exact = json.loads(mlcode(tmp_path, *args).stdout)["columns"]
+    sketched = json.loads(mlcode(tmp_path, *args, "--exact-limit", "0").stdout)["columns"]
+    assert {n for n, c in sketched.items() if c["drifted"]} == SHIFTED
+    for name, col in exact.items():
+        other = sketched[name]
+        assert (other["method"], other["drifted"]) == (col["method"], col["drifted"])
+        bound = other.get("estimate_bound", 0.0)
+        assert abs(other["statistic"] - col["statistic"]) <= bound + 1e-12
+    assert "quantile sketches" in sketched["age"]["note"]
+    assert "estimate_bound" not in exact["age"]

@@ -58,6 +58,13 @@ _PROGRESS_AFTER = 2.0  # seconds before a progress bar appears
 @click.option("--id-column", default=None, help="Id column: never compared.")
 @click.option("--time-column", default=None, help="Time column: never compared.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--exact-limit",
+    type=click.IntRange(min=0),
+    default=None,
+    hidden=True,
+    help="Values of a column pair above which a quantile sketch replaces sorting (tests).",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -75,6 +82,7 @@ def command(
     id_column: str | None,
     time_column: str | None,
     quiet: bool,
+    exact_limit: int | None,
 ) -> int:
     """Data drift between two files (--reference, --current) or a MODEL's drift datasets.
 
@@ -116,6 +124,7 @@ def command(
             0.5 if max_drifted_share is None else max_drifted_share,
             [c for c in (id_column, time_column) if c],
             progress,
+            exact_limit,
         )
     if progress is not None:
         progress.close()
@@ -138,10 +147,11 @@ def _files_report(
     max_drifted_share: float,
     exclude: list[str],
     progress: Progress | None,
+    exact_limit: int | None,
 ) -> dict[str, Any]:
     from mlcode.drift import sources
     from mlcode.drift.detect import ColumnSettings, Requested
-    from mlcode.drift.files import compare_files
+    from mlcode.drift.files import EXACT_LIMIT, compare_files
 
     ref = sources.data_file(cwd / reference, str(reference))
     cur = sources.data_file(cwd / current, str(current))
@@ -158,6 +168,7 @@ def _files_report(
         {},
         max_drifted_share,
         progress=progress,
+        exact_limit=EXACT_LIMIT if exact_limit is None else exact_limit,
     )
     report: dict[str, Any] = {
         "reference": str(reference),

@@ -45,7 +45,8 @@ from typing import Literal
 
 import numpy as np
 
-from mlcode.drift import stattests
+from mlcode.drift import sketch, stattests
+from mlcode.drift.sketch import ColumnSummary
 from mlcode.drift.stattests import CountArray, FloatArray
 from mlcode.errors import UserError
 
@@ -160,7 +161,42 @@ class CategoricalSample:
         return cls.from_counts(_count(reference), _count(current))
 
 
-Sample = NumericSample | CategoricalSample
+@dataclass(frozen=True, eq=False)
+class SketchedSample:
+    """One numeric column too large to sort whole, summarized on both sides while streamed
+    (`mlcode.drift.sketch`); `counts` gives the frequency counts of both sides (another streamed
+    pass, exact) when a frequency test needs them."""
+
+    reference: ColumnSummary
+    current: ColumnSummary
+    counts: Callable[[], tuple[CountArray, CountArray]]
+
+    @property
+    def kind(self) -> Kind:
+        """Always "numeric"."""
+        return "numeric"
+
+    @property
+    def n_reference(self) -> int:
+        """Reference values."""
+        return self.reference.n
+
+    @property
+    def n_current(self) -> int:
+        """Current values."""
+        return self.current.n
+
+    @property
+    def n_unique(self) -> int:
+        """Distinct values over both sides: exact up to the summaries' `max_distinct`, beyond that
+        a lower bound (`max_distinct + 1`), which decides the method all the same."""
+        ref, cur = self.reference.distinct, self.current.distinct
+        if ref is None or cur is None:
+            return self.reference.max_distinct + 1
+        return len(set(ref) | set(cur))
+
+
+Sample = NumericSample | CategoricalSample | SketchedSample
 
 
 @dataclass(frozen=True)
@@ -194,6 +230,7 @@ class ColumnResult:
     n_reference: int
     n_current: int
     note: str | None = None
+    estimate_bound: float | None = None  # sketched: how far the estimate can be from the exact one
 
     @property
     def statistic_kind(self) -> str:
@@ -217,6 +254,8 @@ class ColumnResult:
         }
         if self.note:
             out["note"] = self.note
+        if self.estimate_bound is not None:
+            out["estimate_bound"] = self.estimate_bound
         return out
 
 
@@ -333,7 +372,16 @@ def is_drifted(method: str, statistic: float, threshold: float) -> bool:
 
 def statistic(method: str, sample: Sample) -> float:
     """The value of `method` on `sample` (both sides non-empty)."""
-    if isinstance(sample, NumericSample):
+    if isinstance(sample, SketchedSample):
+        ref_sketch, cur_sketch = sample.reference.sketch, sample.current.sketch
+        if method == "ks":
+            distance = sketch.ks_distance(ref_sketch, cur_sketch)
+            return stattests.ks_pvalue(distance, sample.n_reference, sample.n_current)
+        if method == "wasserstein":
+            norm = max(sample.reference.std, stattests.WASSERSTEIN_MIN_STD)
+            return sketch.wasserstein_distance(ref_sketch, cur_sketch) / norm
+        ref, cur = sample.counts()
+    elif isinstance(sample, NumericSample):
         if method == "ks":
             return stattests.ks(sample.reference, sample.current)
         if method == "wasserstein":
@@ -351,6 +399,26 @@ def statistic(method: str, sample: Sample) -> float:
     if method not in tests:
         raise ValueError(f"method {method!r} does not apply to a {sample.kind} sample")
     return tests[method](ref, cur)
+
+
+def estimate_note(method: str, sample: Sample) -> tuple[float, str] | None:
+    """For a sketched sample and a quantile-based method: the bound on the estimate's error and
+    the note saying what it bounds (None when the statistic is exact)."""
+    if not isinstance(sample, SketchedSample) or method not in NUMERIC_ONLY:
+        return None
+    ref, cur = sample.reference, sample.current
+    if method == "ks":
+        bound = sketch.ks_bound(ref.sketch, cur.sketch)
+        what = "the KS distance behind this p-value"
+    else:
+        span = max(ref.high, cur.high) - min(ref.low, cur.low)
+        norm = max(ref.std, stattests.WASSERSTEIN_MIN_STD)
+        bound = sketch.wasserstein_bound(ref.sketch, cur.sketch, span) / norm
+        what = "this distance"
+    return bound, (
+        f"estimated from quantile sketches (the column pair is larger than the exact bound): "
+        f"{what} is within {bound:.2g} of the exact value"
+    )
 
 
 def column_drift(
@@ -379,6 +447,7 @@ def column_drift(
     value = statistic(method, sample)
     if not math.isfinite(value):  # pragma: no cover - every test above returns a finite value
         raise ValueError(f"drift statistic {method} of column {name!r} is not finite: {value}")
+    estimate = estimate_note(method, sample)
     return ColumnResult(
         name=name,
         kind=sample.kind,
@@ -389,6 +458,8 @@ def column_drift(
         n_unique=sample.n_unique,
         n_reference=n_ref,
         n_current=n_cur,
+        note=None if estimate is None else estimate[1],
+        estimate_bound=None if estimate is None else estimate[0],
     )
 
 

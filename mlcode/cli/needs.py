@@ -35,6 +35,7 @@ NEEDS_FULL: dict[str, str | None] = {
     "apply": None,
     "run": None,
     "step": None,
+    "drift": None,
     "init": "example",
     "validate": "deep",
 }

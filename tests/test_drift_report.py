@@ -226,3 +226,20 @@ def test_mlcode_drift_writes_charted_html_and_markdown(tmp_path: Path) -> None:
     assert sorted(links) == ["drift-plots/001-age.svg", "drift-plots/002-plan.svg"]
     for link in links:
         ET.fromstring((tmp_path / "out" / link).read_text(encoding="utf-8"))
+
+
+def test_html_draws_at_most_max_charts_drifted_first() -> None:
+    from mlcode.drift.report_html import MAX_CHARTS
+
+    rng = np.random.default_rng(9)
+    base = rng.normal(0, 1, 80)
+    data = {
+        f"c{i:03d}": ("numeric", base, base + (3.0 if i % 50 == 7 else 0.0))
+        for i in range(MAX_CHARTS + 30)
+    }
+    page = render_html(build_report(data))
+    assert page.count("<svg ") == MAX_CHARTS
+    assert f"30 more columns are in the table; charts are drawn for the first {MAX_CHARTS}" in page
+    assert page.count('<tr class="') == MAX_CHARTS + 30  # the table lists every column
+    first = page.index("<svg ")
+    assert page.index("c007", first) < page.index("c000", first)  # a drifted column's chart first

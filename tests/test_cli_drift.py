@@ -293,7 +293,11 @@ def test_sketch_path_gives_the_exact_verdicts(tmp_path: Path) -> None:
     args = ["drift", "--reference", "ref.parquet", "--current", "cur.csv", "--json"]
     args += ["--id-column", "user_id"]
     exact = json.loads(mlcode(tmp_path, *args).stdout)["columns"]
-    sketched = json.loads(mlcode(tmp_path, *args, "--exact-limit", "0").stdout)["columns"]
+    run_sketched = mlcode(tmp_path, *args, "--exact-limit", "0", "--html", "r.html")
+    sketched = json.loads(run_sketched.stdout)["columns"]
+    assert sketched["age"]["plot"]["estimated"] is True  # histogram from the sketch's quantiles
+    assert sum(sketched["age"]["plot"]["reference"]) == pytest.approx(3000, abs=40)
+    assert "<svg" in (tmp_path / "r.html").read_text(encoding="utf-8")
     assert {n for n, c in sketched.items() if c["drifted"]} == SHIFTED
     for name, col in exact.items():
         other = sketched[name]

@@ -8,7 +8,10 @@ writes, each atomically:
 - `metrics/M-drift.json` (DVC metrics, the summary only, so that `dvc metrics show` stays a
   readable table with several models): drifted_share, drifted_columns, columns, dataset_drift;
 - `build/M/drift-report.json`: the full report with each column's method, statistic, threshold,
-  verdict, kind and distinct values, the skipped columns and the dataset gate.
+  verdict, kind and distinct values, its plot data (`mlcode.drift.plotdata`: histogram counts or
+  category frequencies), the skipped columns and the dataset gate;
+- `build/M/drift-report.html`: the same report as one self-contained page with a chart per column
+  (`mlcode.drift.report_html`).
 
 The step succeeds when drift is found: the gate's verdict is data (`dataset_drift`, `gate_passed`)
 that `mlcode run` reports; it fails only when the comparison cannot be made.
@@ -30,6 +33,7 @@ from mlcode.spec.names import stage_name
 if TYPE_CHECKING:
     from mlcode.drift.detect import DriftResult
     from mlcode.drift.files import Progress
+    from mlcode.drift.plotdata import PlotData
 
 STEP = "drift"
 _METHODS = ("auto", "psi", "ks", "chi2", "wasserstein", "jensenshannon")
@@ -57,18 +61,20 @@ class DriftParams:
 
 def run(root: Path, model: str) -> None:
     """Compare the reference and current datasets of `model`; write its drift metrics and report."""
+    from mlcode.drift.report_html import render_html
+
     params = _load(root, model)
-    result = compare(root, model, params)
+    result, plots = compare(root, model, params)
+    full = report(model, params, result, plots)
     paths = model_paths(model)
-    atomic_write(
-        root / paths.drift_report, json.dumps(report(model, params, result), indent=2) + "\n"
-    )
+    atomic_write(root / paths.drift_report, json.dumps(full, indent=2) + "\n")
+    atomic_write(root / paths.drift_html, render_html(full))
     atomic_write(root / paths.drift_metrics, json.dumps(result.metrics(), indent=2) + "\n")
 
 
 def compare(
     root: Path, model: str, params: DriftParams, progress: Progress | None = None
-) -> DriftResult:
+) -> tuple[DriftResult, dict[str, PlotData]]:
     """The drift result of `model`'s datasets under its settings (`mlcode drift MODEL` too)."""
     from mlcode.drift.detect import ColumnSettings, Requested
     from mlcode.drift.files import DataFile, compare_files
@@ -84,8 +90,9 @@ def compare(
     }
     reference = DataFile.at(root, params.reference.path, params.reference.format)
     current = DataFile.at(root, params.current.path, params.current.format)
+    plots: dict[str, PlotData] = {}
     try:
-        return compare_files(
+        result = compare_files(
             reference,
             current,
             params.numeric,
@@ -93,21 +100,30 @@ def compare(
             dataset,
             per_column,
             params.max_drifted_share,
+            plots,
             progress=progress,
         )
     except UserError as exc:
         raise _error(model, exc.message, hint=exc.hint) from None
+    return result, plots
 
 
-def report(model: str, params: DriftParams, result: DriftResult) -> dict[str, Any]:
-    """The full report written to build/M/drift-report.json."""
-    return {
-        "model": model,
-        "reference": params.reference.path,
-        "current": params.current.path,
-        "method": params.method,
-        **result.report(),
-    }
+def report(
+    model: str, params: DriftParams, result: DriftResult, plots: Mapping[str, PlotData]
+) -> dict[str, Any]:
+    """The full report written to build/M/drift-report.json, each column with its plot data."""
+    from mlcode.drift.plotdata import attach
+
+    return attach(
+        {
+            "model": model,
+            "reference": params.reference.path,
+            "current": params.current.path,
+            "method": params.method,
+            **result.report(),
+        },
+        plots,
+    )
 
 
 def params_of(model: str, drift: object) -> DriftParams:

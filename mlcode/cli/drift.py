@@ -18,7 +18,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TextIO, cast
 
 import click
 
@@ -266,24 +266,27 @@ def render_table(report: dict[str, Any], *, markdown: bool = False) -> str:
 
 
 class Progress:
-    """A one-line progress bar on stderr, shown once the work has taken a couple of seconds."""
+    """A one-line progress bar on `stream` (stderr), shown once the work has taken `after`
+    seconds; the command makes one only when stderr is a terminal and --quiet is not given."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream: TextIO | None = None, after: float = _PROGRESS_AFTER) -> None:
+        self._stream = stream or sys.stderr
+        self._after = after
         self._start = time.monotonic()
         self._shown = False
 
     def __call__(self, done: int, total: int, column: str) -> None:
-        if time.monotonic() - self._start < _PROGRESS_AFTER:
+        if time.monotonic() - self._start < self._after:
             return
         width = 30
         filled = width * done // max(total, 1)
         line = f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} columns {column[:30]}"
-        sys.stderr.write(line.ljust(80)[:80])
-        sys.stderr.flush()
+        self._stream.write(line.ljust(80)[:80])
+        self._stream.flush()
         self._shown = True
 
     def close(self) -> None:
         """Clear the bar's line when one was drawn."""
         if self._shown:
-            sys.stderr.write("\r" + " " * 80 + "\r")
-            sys.stderr.flush()
+            self._stream.write("\r" + " " * 80 + "\r")
+            self._stream.flush()

@@ -154,8 +154,18 @@ def measure(command: list[str]) -> None:
     start = time.perf_counter()
     code = subprocess.run(command, check=False).returncode
     wall = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"code": code, "seconds_wall": wall, "max_rss_mb": rss}))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        json.dumps(
+            {
+                "code": code,
+                "seconds_wall": wall,
+                "seconds_cpu": cpu,
+                "max_rss_mb": usage.ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def run_worker(python: str, engine: str, ref: Path, cur: Path, tmp: Path) -> dict[str, Any]:
@@ -266,7 +276,8 @@ def main() -> None:
     use_evidently = not args.no_evidently and Path(args.evidently_python).exists()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; evidently: {use_evidently}")
     header = (
-        f"{'rows':>9} {'shift':>5}  {'engine':<14} {'wall s':>7} {'max RSS MB':>10} {'drifted':>7}"
+        f"{'rows':>9} {'shift':>5}  {'engine':<14} {'wall s':>7} {'cpu s':>7} {'max RSS MB':>10} "
+        f"{'drifted':>7}"
     )
     print(header)
     print("-" * len(header))
@@ -294,21 +305,24 @@ def main() -> None:
                     shown = f"{drifted:>4}/{len(res['columns'])}" if res["columns"] else "-"
                     print(
                         f"{rows:>9} {('yes' if shift else 'no'):>5}  {engine:<14} "
-                        f"{res['seconds_wall']:>7.2f} {res['max_rss_mb']:>10.0f} {shown:>7}",
+                        f"{res['seconds_wall']:>7.2f} {res['seconds_cpu']:>7.2f} "
+                        f"{res['max_rss_mb']:>10.0f} {shown:>7}",
                         flush=True,
                     )
                 mine, floor = runs["mlcode"], runs["floor"]
                 line = (
                     f"{rows} rows, shift={shift}: mlcode {mine['seconds_wall']:.2f} s "
                     f"{mine['max_rss_mb']:.0f} MB; floor {floor['seconds_wall']:.2f} s "
-                    f"(mlcode / floor {mine['seconds_wall'] / floor['seconds_wall']:.2f}x)"
+                    f"(mlcode / floor {mine['seconds_wall'] / floor['seconds_wall']:.2f}x wall, "
+                    f"{mine['seconds_cpu'] / floor['seconds_cpu']:.2f}x cpu)"
                 )
                 if "evidently 0.7" in runs:
                     theirs = runs["evidently 0.7"]
                     agree = compare(mine, theirs)
                     line += (
                         f"; Evidently {theirs['seconds_wall']:.1f} s {theirs['max_rss_mb']:.0f} MB: "
-                        f"{theirs['seconds_wall'] / mine['seconds_wall']:.1f}x faster, memory "
+                        f"{theirs['seconds_wall'] / mine['seconds_wall']:.1f}x faster (cpu "
+                        f"{theirs['seconds_cpu'] / mine['seconds_cpu']:.1f}x), memory "
                         f"{mine['max_rss_mb'] / theirs['max_rss_mb']:.2f} of Evidently's; "
                         f"methods {agree['same_method']}/{agree['columns']}, verdicts "
                         f"{agree['same_verdict']}/{agree['columns']}, max |Δstat| "

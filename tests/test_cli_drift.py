@@ -68,6 +68,7 @@ def test_flags_the_shifted_columns_and_no_others(
     args = ["drift", "--reference", ref_name, "--current", cur_name, "--json"]
     result = mlcode(tmp_path, *args, "--id-column", "user_id", "--time-column", "ts")
     assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr  # stderr is not a terminal: no progress bar
     report = json.loads(result.stdout)
     drifted = {name for name, col in report["columns"].items() if col["drifted"]}
     assert drifted == SHIFTED
@@ -293,7 +294,11 @@ def test_sketch_path_gives_the_exact_verdicts(tmp_path: Path) -> None:
     args = ["drift", "--reference", "ref.parquet", "--current", "cur.csv", "--json"]
     args += ["--id-column", "user_id"]
     exact = json.loads(mlcode(tmp_path, *args).stdout)["columns"]
-    sketched = json.loads(mlcode(tmp_path, *args, "--exact-limit", "0").stdout)["columns"]
+    run_sketched = mlcode(tmp_path, *args, "--exact-limit", "0", "--html", "r.html")
+    sketched = json.loads(run_sketched.stdout)["columns"]
+    assert sketched["age"]["plot"]["estimated"] is True  # histogram from the sketch's quantiles
+    assert sum(sketched["age"]["plot"]["reference"]) == pytest.approx(3000, abs=40)
+    assert "<svg" in (tmp_path / "r.html").read_text(encoding="utf-8")
     assert {n for n, c in sketched.items() if c["drifted"]} == SHIFTED
     for name, col in exact.items():
         other = sketched[name]
@@ -302,3 +307,21 @@ def test_sketch_path_gives_the_exact_verdicts(tmp_path: Path) -> None:
         assert abs(other["statistic"] - col["statistic"]) <= bound + 1e-12
     assert "quantile sketches" in sketched["age"]["note"]
     assert "estimate_bound" not in exact["age"]
+
+
+def test_progress_bar_after_a_delay() -> None:
+    import io
+
+    from mlcode.cli.drift import Progress
+
+    quick = io.StringIO()
+    bar = Progress(quick, after=3600.0)
+    bar(1, 4, "age")
+    bar.close()
+    assert quick.getvalue() == ""  # nothing for work shorter than the delay
+    slow = io.StringIO()
+    bar = Progress(slow, after=0.0)
+    bar(2, 4, "income")
+    assert "[###############               ] 2/4 columns income" in slow.getvalue()
+    bar.close()
+    assert slow.getvalue().endswith("\r")  # the line is cleared

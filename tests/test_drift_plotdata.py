@@ -136,9 +136,9 @@ def test_tiny_samples(rows: int) -> None:
     assert sum(plot["reference"]) + sum(plot["outside"]["reference"].values()) == rows  # type: ignore[arg-type,union-attr]
 
 
-def test_sketched_column_plot_is_within_the_stated_bound(tmp_path: Path) -> None:
+def test_sketched_column_plot_is_close_to_the_exact_histogram(tmp_path: Path) -> None:
     """A column too large to sort whole (forced here with a tiny exact limit) is drawn from its
-    quantile sketches: each count within twice the stated rank error of the exact histogram."""
+    quantile sketches, marked estimated, each count close to the exact histogram's."""
     import pandas as pd
 
     from mlcode.drift.detect import ColumnSettings
@@ -158,17 +158,14 @@ def test_sketched_column_plot_is_within_the_stated_bound(tmp_path: Path) -> None
         ColumnSettings(),
         {},
         0.5,
+        plots,
         exact_limit=1000,
-        plots=plots,
     )
     plot = plots["x"]
-    bound = plot["approximate"]
-    assert bound["reference"] > 0  # type: ignore[index]  # really sketched
-    exact = numeric_plot(np.sort(ref["x"].to_numpy()), np.sort(cur["x"].to_numpy()))
+    assert plot["estimated"] is True
     edges = np.array(plot["edges"])
     for name, frame in (("reference", ref), ("current", cur)):
         values = frame["x"].to_numpy()
         true = np.histogram(values[(values >= edges[0]) & (values <= edges[-1])], edges)[0]
         error = np.abs(np.array(plot[name]) - true)
-        assert error.max() <= 2 * bound[name] + 1  # type: ignore[index]
-    assert len(plot["edges"]) == len(exact["edges"])  # type: ignore[arg-type]
+        assert error.max() <= 0.002 * values.size  # 0.2 % of the side's rows per bin

@@ -14,12 +14,11 @@ and the column (the drift step reports it as drifted instead, as the gate always
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TextIO, cast
 
 import click
 
@@ -150,9 +149,9 @@ def _files_report(
     exact_limit: int | None,
 ) -> dict[str, Any]:
     from mlcode.drift import sources
-    from mlcode.drift.detect import ColumnSettings, Requested
+    from mlcode.drift.detect import ALL_MISSING, ColumnSettings, Requested
     from mlcode.drift.files import EXACT_LIMIT, compare_files
-    from mlcode.drift.plotdata import attach
+    from mlcode.drift.plotdata import PlotData, attach
 
     ref = sources.data_file(cwd / reference, str(reference))
     cur = sources.data_file(cwd / current, str(current))
@@ -160,7 +159,7 @@ def _files_report(
         (ref, sources.schema(ref)), (cur, sources.schema(cur)), columns, exclude
     )
     settings = ColumnSettings(method=cast(Requested, method), threshold=threshold)
-    plots: dict[str, Any] = {}
+    plots: dict[str, PlotData] = {}
     result = compare_files(
         ref,
         cur,
@@ -169,18 +168,23 @@ def _files_report(
         settings,
         {},
         max_drifted_share,
+        plots,
         progress=progress,
         exact_limit=EXACT_LIMIT if exact_limit is None else exact_limit,
-        plots=plots,
     )
     report: dict[str, Any] = attach(
-        {"reference": str(reference), "current": str(current), "method": method, **result.report()},
+        {
+            "reference": str(reference),
+            "current": str(current),
+            "method": method,
+            **result.report(),
+        },
         plots,
     )
-    missing = sources.all_missing(report["columns"])
+    missing = [c for c in result.columns if c.method == ALL_MISSING]
     if missing:
-        name, side = missing[0]
-        file = ref if side == "reference" else cur
+        name = missing[0].name
+        file = ref if missing[0].n_reference == 0 else cur
         others = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise UserError(
             f"{file.name}: column {name!r} has no value at all{others}; it cannot be compared",
@@ -207,46 +211,23 @@ def _model_report(
         from dataclasses import replace
 
         params = replace(params, max_drifted_share=max_drifted_share)
-    plots: dict[str, Any] = {}
-    result = drift_step.compare(workspace.root, model, params, progress=progress, plots=plots)
+    result, plots = drift_step.compare(workspace.root, model, params, progress=progress)
     return drift_step.report(model, params, result, plots)
 
 
 def _write_reports(
     cwd: Path, report: dict[str, Any], html: Path | None, markdown: Path | None
 ) -> None:
-    """Write the HTML and Markdown reports, each atomically, after the comparison succeeded."""
+    """Write the HTML and Markdown reports (`mlcode.drift.report_html`, `report_md`), each file
+    atomically, after the comparison succeeded."""
     from mlcode.adapters.fs import atomic_write
+    from mlcode.drift.report_html import render_html
+    from mlcode.drift.report_md import write_markdown
 
     if html is not None:
-        atomic_write(cwd / html, _html(report))
+        atomic_write(cwd / html, render_html(report))
     if markdown is not None:
-        _markdown(report, cwd / markdown)
-
-
-def _html(report: dict[str, Any]) -> str:
-    try:
-        render_html = importlib.import_module("mlcode.drift.report_html").render_html
-    except ImportError:  # the renderer is not merged yet: the report JSON in a minimal page
-        import html as html_lib
-
-        body = html_lib.escape(json.dumps(report, indent=2))
-        return (
-            '<!doctype html><html><head><meta charset="utf-8"><title>mlcode drift report</title>'
-            f"</head><body><h1>Drift report</h1><pre>{body}</pre></body></html>\n"
-        )
-    return str(render_html(report))
-
-
-def _markdown(report: dict[str, Any], out: Path) -> None:
-    try:
-        write_markdown = importlib.import_module("mlcode.drift.report_md").write_markdown
-    except ImportError:
-        from mlcode.adapters.fs import atomic_write
-
-        atomic_write(out, "# Drift report\n\n" + render_table(report, markdown=True) + "\n")
-        return
-    write_markdown(report, out)
+        write_markdown(report, cwd / markdown)
 
 
 def render_table(report: dict[str, Any], *, markdown: bool = False) -> str:
@@ -285,24 +266,27 @@ def render_table(report: dict[str, Any], *, markdown: bool = False) -> str:
 
 
 class Progress:
-    """A one-line progress bar on stderr, shown once the work has taken a couple of seconds."""
+    """A one-line progress bar on `stream` (stderr), shown once the work has taken `after`
+    seconds; the command makes one only when stderr is a terminal and --quiet is not given."""
 
-    def __init__(self) -> None:
+    def __init__(self, stream: TextIO | None = None, after: float = _PROGRESS_AFTER) -> None:
+        self._stream = stream or sys.stderr
+        self._after = after
         self._start = time.monotonic()
         self._shown = False
 
     def __call__(self, done: int, total: int, column: str) -> None:
-        if time.monotonic() - self._start < _PROGRESS_AFTER:
+        if time.monotonic() - self._start < self._after:
             return
         width = 30
         filled = width * done // max(total, 1)
         line = f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} columns {column[:30]}"
-        sys.stderr.write(line.ljust(80)[:80])
-        sys.stderr.flush()
+        self._stream.write(line.ljust(80)[:80])
+        self._stream.flush()
         self._shown = True
 
     def close(self) -> None:
         """Clear the bar's line when one was drawn."""
         if self._shown:
-            sys.stderr.write("\r" + " " * 80 + "\r")
-            sys.stderr.flush()
+            self._stream.write("\r" + " " * 80 + "\r")
+            self._stream.flush()

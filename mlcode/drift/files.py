@@ -41,7 +41,7 @@ from mlcode.drift.detect import (
     SketchedSample,
     detect_drift,
 )
-from mlcode.drift.plotdata import PlotData, plot_data
+from mlcode.drift.plotdata import PlotData, numeric_plot, plot_data
 from mlcode.drift.sketch import ColumnSummary
 from mlcode.drift.stattests import BIN_ABOVE_UNIQUE, CountArray, FloatArray, sturges_edges
 from mlcode.errors import UserError
@@ -186,14 +186,14 @@ def compare_files(
     dataset: ColumnSettings,
     per_column: Mapping[str, ColumnSettings],
     max_drifted_share: float,
+    plots: dict[str, PlotData] | None = None,
     *,
     progress: Progress | None = None,
     exact_limit: int = EXACT_LIMIT,
-    plots: dict[str, PlotData] | None = None,
 ) -> DriftResult:
-    """Drift of every declared column between two files, one column in memory at a time;
-    `progress(done, total, column)` is called before each column and once at the end; each
-    compared column's plot data (`mlcode.drift.plotdata`) goes into `plots` when given."""
+    """Drift of every declared column between two files, one column in memory at a time; each
+    compared column's plot data (`mlcode.drift.plotdata`) goes into `plots` when given;
+    `progress(done, total, column)` is called before each column and once at the end."""
     kinds: dict[str, Kind] = dict.fromkeys(numeric, "numeric")
     for name in categorical:
         if name in kinds:
@@ -225,7 +225,9 @@ def compare_files(
 
         def _plotted(name: str, sample: Sample) -> Sample:
             if plots is not None:
-                plots[name] = plot_data(sample)
+                plots[name] = (
+                    sketch_plot(sample) if isinstance(sample, SketchedSample) else plot_data(sample)
+                )
             return sample
 
         total = len(kinds)
@@ -271,6 +273,34 @@ def _sketched(ref: ColumnReader, cur: ColumnReader, name: str) -> SketchedSample
         )
 
     return SketchedSample(ref_summary, cur_summary, counts)
+
+
+def sketch_plot(sample: SketchedSample, points: int = 10_000) -> PlotData:
+    """A sketched column's plot data: `numeric_plot` on `points` evenly spaced quantiles of each
+    side read from its sketch (the range's ends exact), counts scaled back to the side's size;
+    marked `estimated` (each count is within the sketch's rank error of the true one)."""
+    sides = []
+    for summary in (sample.reference, sample.current):
+        items, weights = summary.sketch.weighted()
+        cumulative = np.cumsum(weights)
+        wanted = (np.arange(points) + 0.5) / points * cumulative[-1]
+        pseudo = items[np.minimum(cumulative.searchsorted(wanted), items.size - 1)]
+        pseudo[0], pseudo[-1] = summary.low, summary.high
+        sides.append(np.sort(pseudo))
+    plot = numeric_plot(sides[0], sides[1])
+    for name, summary in (("reference", sample.reference), ("current", sample.current)):
+        scale = summary.n / points
+        counts = plot[name]
+        assert isinstance(counts, list)
+        plot[name] = [round(c * scale) for c in counts]
+    outside = plot.get("outside")
+    if isinstance(outside, dict):
+        for name, summary in (("reference", sample.reference), ("current", sample.current)):
+            ends = outside.get(name)
+            if isinstance(ends, dict):
+                outside[name] = {k: round(v * summary.n / points) for k, v in ends.items()}
+    plot["estimated"] = True
+    return plot
 
 
 def _value_counts(batches: Iterator[FloatArray]) -> dict[float, int]:

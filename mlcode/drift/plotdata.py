@@ -13,9 +13,7 @@
 
 Numeric inputs must be sorted ascending with missing values dropped, which is what the drift engine
 holds: quantiles are then index look-ups and bin counts binary searches (`O(bins log n)`, no copy of
-the column). A column too large to sort whole (the engine's sketched path) is drawn from its quantile
-sketches instead: each count is then off by at most twice the sketch's rank error, which the plot
-data states under `approximate` (per side, in rows). The output holds at most 41 edges and 2 x 40 counts, or 2 x 13 counts and 12 labels:
+the column). The output holds at most 41 edges and 2 x 40 counts, or 2 x 13 counts and 12 labels:
 about 2 KB of JSON per column whatever the row count.
 """
 
@@ -23,13 +21,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
-from mlcode.drift.detect import CategoricalSample, Sample, SketchedSample
-from mlcode.drift.sketch import ColumnSummary
+from mlcode.drift.detect import CategoricalSample, NumericSample
 from mlcode.drift.stattests import FloatArray
 
 MAX_BINS = 40
@@ -42,86 +37,28 @@ OUTLIER_SPAN = 3.0  # the full range is plotted unless it is this many times the
 PlotData = dict[str, object]
 
 
-def plot_data(sample: Sample) -> PlotData:
-    """The plot data of one column's sample (a numeric sample's sides are sorted, as the engine
-    holds them; a sketched sample's histogram comes from its quantile sketches)."""
+def plot_data(sample: NumericSample | CategoricalSample) -> PlotData:
+    """The plot data of one column's sample; a numeric sample's sides must be sorted."""
     if isinstance(sample, CategoricalSample):
         keys = sample.keys
         return categorical_plot(
             dict(zip(keys, sample.reference.tolist(), strict=True)),
             dict(zip(keys, sample.current.tolist(), strict=True)),
         )
-    if isinstance(sample, SketchedSample):
-        sides = (_Side.sketched(sample.reference), _Side.sketched(sample.current))
-        plot = _histogram(*sides)
-        plot["approximate"] = {
-            "reference": sample.reference.sketch.rank_error,
-            "current": sample.current.sketch.rank_error,
-        }
-        return plot
     return numeric_plot(sample.reference, sample.current)
 
 
 def numeric_plot(reference: FloatArray, current: FloatArray) -> PlotData:
     """Histogram counts of two sorted, finite samples on shared edges (see module doc)."""
-    return _histogram(_Side(reference), _Side(current))
-
-
-@dataclass(frozen=True)
-class _Side:
-    """One side of a numeric column as sorted values, each of weight 1 or of the given cumulative
-    weights (a quantile sketch's items), with its exact range when known apart."""
-
-    values: FloatArray
-    cumulative: FloatArray | None = None
-    low: float | None = None
-    high: float | None = None
-
-    @classmethod
-    def sketched(cls, summary: ColumnSummary) -> _Side:
-        items, weights = summary.sketch.weighted()
-        return cls(items, np.cumsum(weights), summary.low, summary.high)
-
-    @property
-    def n(self) -> int:
-        if self.cumulative is None:
-            return int(self.values.size)
-        return int(self.cumulative[-1]) if self.cumulative.size else 0
-
-    @property
-    def first(self) -> float:
-        return float(self.values[0]) if self.low is None else self.low
-
-    @property
-    def last(self) -> float:
-        return float(self.values[-1]) if self.high is None else self.high
-
-    def quantile(self, q: float) -> float:
-        """The `q` quantile (linear interpolation, as numpy's default, for unit weights)."""
-        if self.cumulative is None:
-            return _quantile(self.values, q)
-        index = int(np.searchsorted(self.cumulative, q * self.cumulative[-1], side="left"))
-        return float(self.values[min(index, self.values.size - 1)])
-
-    def below(self, points: FloatArray, side: Literal["left", "right"]) -> FloatArray:
-        """How many values are < each point (`left`) or <= it (`right`)."""
-        index = np.searchsorted(self.values, points, side=side)
-        if self.cumulative is None:
-            return index.astype(np.float64)
-        padded = np.concatenate([[0.0], self.cumulative])
-        return padded[index]
-
-
-def _histogram(reference: _Side, current: _Side) -> PlotData:
-    sides = [s for s in (reference, current) if s.values.size]
+    sides = [s for s in (reference, current) if s.size]
     if not sides:
         return {"type": "histogram", "edges": [], "reference": [], "current": [], "outside": {}}
-    lo, hi = min(s.first for s in sides), max(s.last for s in sides)
-    robust_lo = min(s.quantile(TAIL) for s in sides)
-    robust_hi = max(s.quantile(1 - TAIL) for s in sides)
+    lo, hi = min(float(s[0]) for s in sides), max(float(s[-1]) for s in sides)
+    robust_lo = min(_quantile(s, TAIL) for s in sides)
+    robust_hi = max(_quantile(s, 1 - TAIL) for s in sides)
     if hi - lo > OUTLIER_SPAN * (robust_hi - robust_lo):  # far outliers: plot the bulk
         lo, hi = robust_lo, robust_hi
-    edges = _edges(lo, hi, reference if reference.values.size else current)
+    edges = _edges(lo, hi, reference if reference.size else current)
     counts = {
         name: _counts(side, edges)
         for name, side in (("reference", reference), ("current", current))
@@ -179,28 +116,29 @@ def _quantile(values: FloatArray, q: float) -> float:
     return float(values[low] + (values[high] - values[low]) * (position - low))
 
 
-def _edges(lo: float, hi: float, reference: _Side) -> FloatArray:
+def _edges(lo: float, hi: float, reference: FloatArray) -> FloatArray:
     if hi <= lo:  # one value: a single bin centred on it
         half = max(abs(lo) * 0.05, 0.5)
         return np.array([lo - half, lo + half])
     if lo.is_integer() and hi.is_integer() and hi - lo < MAX_BINS:
         return np.arange(lo - 0.5, hi + 1.0, 1.0)
-    iqr = reference.quantile(0.75) - reference.quantile(0.25)
+    iqr = _quantile(reference, 0.75) - _quantile(reference, 0.25)
     bins = MAX_BINS
     if iqr > 0:
-        width = 2.0 * iqr / reference.n ** (1 / 3)
+        width = 2.0 * iqr / reference.size ** (1 / 3)
         bins = min(MAX_BINS, max(MIN_BINS, math.ceil((hi - lo) / width)))
     return np.linspace(lo, hi, bins + 1)
 
 
-def _counts(side: _Side, edges: FloatArray) -> tuple[list[int], int, int]:
+def _counts(values: FloatArray, edges: FloatArray) -> tuple[list[int], int, int]:
     """Counts per bin (the last bin closed, as numpy), and the values below and above the edges."""
-    if not side.values.size:
+    if not values.size:
         return [0] * (edges.size - 1), 0, 0
-    cut = side.below(edges, "left")
-    cut[-1] = side.below(edges[-1:], "right")[0]
+    left = np.searchsorted(values, edges, side="left")
+    cut = left.copy()
+    cut[-1] = np.searchsorted(values, edges[-1], side="right")
     bins = np.diff(cut)
-    return [round(b) for b in bins.tolist()], round(cut[0]), round(side.n - cut[-1])
+    return [int(b) for b in bins], int(left[0]), int(values.size - cut[-1])
 
 
 def _label(value: str) -> str:

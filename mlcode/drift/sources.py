@@ -8,7 +8,7 @@ block by block (a column that looks numeric in the first block but holds text la
 pandas would read it). A column with no value at all (Arrow's null type) takes the other side's
 kind. The id and time columns, when named, are never compared.
 
-The format comes from the name (`.parquet`/`.pq`, `.csv`/`.txt`/`.tsv` is refused) and is checked
+The format comes from the name (`.parquet`/`.pq`, `.csv`; a Parquet file of another name too) and is checked
 against the content: a Parquet file starts and ends with `PAR1`, a CSV file is UTF-8 text with a
 header. Bad input is a `UserError` naming the file, and the column when there is one: a file that is
 neither CSV nor Parquet, an empty file, different column sets, a column numeric on one side and text
@@ -18,7 +18,7 @@ on the other.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -231,12 +231,3 @@ def _header(file: DataFile) -> list[str]:
 
 def _names(names: Sequence[str]) -> str:
     return ", ".join(repr(n) for n in names)
-
-
-def all_missing(result_columns: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str]]:
-    """(column, side) of every column whose values are all missing on one side, from a report."""
-    out: list[tuple[str, str]] = []
-    for name, col in result_columns.items():
-        if col.get("method") == "all_missing":
-            out.append((name, "reference" if col.get("n_reference") == 0 else "current"))
-    return out

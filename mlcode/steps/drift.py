@@ -64,8 +64,7 @@ def run(root: Path, model: str) -> None:
     from mlcode.drift.report_html import render_html
 
     params = _load(root, model)
-    plots: dict[str, PlotData] = {}
-    result = compare(root, model, params, plots=plots)
+    result, plots = compare(root, model, params)
     full = report(model, params, result, plots)
     paths = model_paths(model)
     atomic_write(root / paths.drift_report, json.dumps(full, indent=2) + "\n")
@@ -74,14 +73,9 @@ def run(root: Path, model: str) -> None:
 
 
 def compare(
-    root: Path,
-    model: str,
-    params: DriftParams,
-    progress: Progress | None = None,
-    plots: dict[str, PlotData] | None = None,
-) -> DriftResult:
-    """The drift result of `model`'s datasets under its settings (`mlcode drift MODEL` too);
-    each compared column's plot data goes into `plots` when given."""
+    root: Path, model: str, params: DriftParams, progress: Progress | None = None
+) -> tuple[DriftResult, dict[str, PlotData]]:
+    """The drift result of `model`'s datasets under its settings (`mlcode drift MODEL` too)."""
     from mlcode.drift.detect import ColumnSettings, Requested
     from mlcode.drift.files import DataFile, compare_files
 
@@ -96,8 +90,9 @@ def compare(
     }
     reference = DataFile.at(root, params.reference.path, params.reference.format)
     current = DataFile.at(root, params.current.path, params.current.format)
+    plots: dict[str, PlotData] = {}
     try:
-        return compare_files(
+        result = compare_files(
             reference,
             current,
             params.numeric,
@@ -105,20 +100,18 @@ def compare(
             dataset,
             per_column,
             params.max_drifted_share,
+            plots,
             progress=progress,
-            plots=plots,
         )
     except UserError as exc:
         raise _error(model, exc.message, hint=exc.hint) from None
+    return result, plots
 
 
 def report(
-    model: str,
-    params: DriftParams,
-    result: DriftResult,
-    plots: Mapping[str, PlotData] | None = None,
+    model: str, params: DriftParams, result: DriftResult, plots: Mapping[str, PlotData]
 ) -> dict[str, Any]:
-    """The full report written to build/M/drift-report.json, with each column's plot data."""
+    """The full report written to build/M/drift-report.json, each column with its plot data."""
     from mlcode.drift.plotdata import attach
 
     return attach(
@@ -129,7 +122,7 @@ def report(
             "method": params.method,
             **result.report(),
         },
-        plots or {},
+        plots,
     )
 
 

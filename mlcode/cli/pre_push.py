@@ -42,7 +42,7 @@ def command(
     name = git_remote or os.environ.get("PRE_COMMIT_REMOTE_NAME") or "origin"
     ranges = ranges_from_environment(os.environ)
     if ranges is None:
-        if not sys.stdin.isatty() and git_remote is not None:
+        if url is not None:  # git runs a pre-push hook as `HOOK <remote name> <url>`
             ranges = ranges_from_hook_stdin(sys.stdin.read(), name)
         else:
             ranges = [PushedRange("HEAD", (f"--remotes={name}",))]

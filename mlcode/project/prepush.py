@@ -1,0 +1,144 @@
+"""The pre-push check: no commit leaves for the git remote while the data it points to is missing
+from the DVC remote (data before pointer, on every push).
+
+Which commits are being pushed comes from git itself: the lines git writes to a pre-push hook's
+stdin (`<local ref> <local sha> <remote ref> <remote sha>`), or the range pre-commit hands its
+hooks (`PRE_COMMIT_FROM_REF` / `PRE_COMMIT_TO_REF`, `PRE_COMMIT_REMOTE_NAME`), or, run by hand,
+every commit of HEAD that no remote-tracking branch of the git remote holds. Only commits that
+change a DVC pointer (`*.dvc`, `dvc.lock`) are asked about, so a push of code alone costs a few
+git calls and never starts DVC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlcode.adapters.dvc_remote_objects import MissingObject, default_remote, missing_objects
+from mlcode.adapters.git import git
+from mlcode.errors import UserError
+
+ZERO = "0" * 40
+POINTER_PATHSPECS = (":(glob)**/*.dvc", ":(glob)**/dvc.lock")
+
+
+@dataclass(frozen=True)
+class PushedRange:
+    """Commits reachable from `tip` and not from `exclude` (a commit, or `--remotes=NAME`)."""
+
+    tip: str
+    exclude: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PrePushReport:
+    """What was checked and what is missing."""
+
+    remote: str | None
+    commits_checked: tuple[str, ...]
+    missing: tuple[MissingObject, ...]
+
+
+def ranges_from_hook_stdin(text: str, git_remote: str) -> list[PushedRange]:
+    """The ranges of git's pre-push stdin: one line per ref being pushed (deletions skipped)."""
+    out: list[PushedRange] = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 4:
+            continue
+        _local_ref, local_sha, _remote_ref, remote_sha = parts
+        if local_sha == ZERO:
+            continue
+        if remote_sha != ZERO:
+            out.append(PushedRange(local_sha, (remote_sha,)))
+        else:
+            out.append(PushedRange(local_sha, (f"--remotes={git_remote}",)))
+    return out
+
+
+def ranges_from_environment(environ: Mapping[str, str]) -> list[PushedRange] | None:
+    """The range pre-commit hands a pre-push hook, or None when not run by pre-commit."""
+    to_ref = environ.get("PRE_COMMIT_TO_REF")
+    remote_name = environ.get("PRE_COMMIT_REMOTE_NAME")
+    if to_ref:
+        from_ref = environ.get("PRE_COMMIT_FROM_REF") or ""
+        exclude = (from_ref,) if from_ref and from_ref != ZERO else (f"--remotes={remote_name}",)
+        return [PushedRange(to_ref, exclude)]
+    if remote_name:  # pre-commit's "all files" case: the push starts at a root commit
+        tip = environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"
+        return [PushedRange(tip, (f"--remotes={remote_name}",))]
+    return None
+
+
+def _commits_changing_pointers(root: Path, ranges: Sequence[PushedRange]) -> list[str]:
+    commits: list[str] = []
+    for pushed in ranges:
+        excludes: list[str] = []
+        for item in pushed.exclude:
+            if item.startswith("--remotes="):
+                excludes.append(item)
+            elif git(root, "cat-file", "-t", item, check=False).strip() == "commit":
+                excludes.append(f"^{item}")
+            # an unknown remote sha (not fetched): everything from the tip is checked
+        out = git(
+            root,
+            "rev-list",
+            pushed.tip,
+            *excludes,
+            "--",
+            *POINTER_PATHSPECS,
+            what="git rev-list (commits being pushed)",
+        )
+        for sha in out.split():
+            if sha not in commits:
+                commits.append(sha)
+    return commits
+
+
+def check_push(root: Path, ranges: Sequence[PushedRange], remote: str | None) -> PrePushReport:
+    """Ask the DVC remote about every object the pushed commits that change pointers refer to."""
+    commits = _commits_changing_pointers(root, ranges)
+    if not commits:
+        return PrePushReport(remote, (), ())
+    if not (root / ".dvc").is_dir():
+        raise UserError(
+            f"{root} has no .dvc folder, yet the pushed commits change DVC pointers; run this "
+            "check at the root of the DVC repository"
+        )
+    import importlib.util
+
+    if importlib.util.find_spec("dvc") is None:
+        raise UserError(
+            "the pushed commits change DVC pointers, and checking the DVC remote needs DVC, which "
+            "this environment lacks",
+            hint="Install mlcode-git (it brings DVC); in pre-commit, give the hook "
+            '`additional_dependencies: ["dvc[s3]>=3.50"]` (the extra of your remote type).',
+        )
+    remote = remote or default_remote(root)
+    missing = missing_objects(root, commits, remote)
+    return PrePushReport(remote, tuple(commits), tuple(missing))
+
+
+def render_refusal(report: PrePushReport, limit: int = 20) -> str:
+    """The message of a refused push: which objects, of which commits, and what to run."""
+    remote = report.remote
+    where = f"DVC remote '{remote}'" if remote else "default DVC remote"
+    lines = [
+        f"mlcode pre-push: {len(report.missing)} object(s) the pushed commits point to are not "
+        f"in the {where}; the push is refused so nobody pulls pointers to data that was never "
+        "pushed:"
+    ]
+    for obj in report.missing[:limit]:
+        state = "only in the local cache" if obj.state == "new" else "in no cache or remote"
+        lines.append(
+            f"  - {obj.path or '(object)'} (md5 {obj.md5}, commit {obj.commit[:10]}): {state}"
+        )
+    if len(report.missing) > limit:
+        lines.append(f"  ... and {len(report.missing) - limit} more")
+    push = f"dvc push -r {remote}" if remote else "dvc push"
+    lines.append(
+        f"Push the data first: `{push}` (data of older commits: `{push} --all-commits`), then push "
+        "again. `git push --no-verify` skips this check."
+    )
+    return "\n".join(lines)

@@ -83,6 +83,8 @@ def _main(argv: list[str]) -> int:  # pragma: no cover - child process
                 for out in stage.outs
                 if not out.use_cache
             }
+            if direction == "pull":  # the remote's entries first: they name the objects
+                repo.stage_cache.pull(remote)
             hashes: set[str] = set()
             for entry in _entries(Path(repo.stage_cache.cache_dir)):
                 for out in entry.get("outs") or []:

@@ -138,10 +138,20 @@ def test_builtin_stage_shapes_follow_the_contract() -> None:
         "cmd": "mlcode step evaluate churn",
         "deps": ["models/churn", "build/churn/test.parquet"],
         "params": ["churn.metrics"],
-        "outs": [
-            {"plots/churn/confusion.json": {"cache": False}},
-            {"plots/churn/roc.json": {"cache": False}},
-            {"plots/churn/precision_recall.json": {"cache": False}},
+        "plots": [
+            {
+                "plots/churn/confusion.json": {
+                    "cache": False,
+                    **cdvc._plot_props("churn", "confusion"),
+                }
+            },
+            {"plots/churn/roc.json": {"cache": False, **cdvc._plot_props("churn", "roc")}},
+            {
+                "plots/churn/precision_recall.json": {
+                    "cache": False,
+                    **cdvc._plot_props("churn", "precision_recall"),
+                }
+            },
         ],
         "metrics": [{"metrics/churn.json": {"cache": False}}],
     }
@@ -152,62 +162,68 @@ def test_builtin_stage_shapes_follow_the_contract() -> None:
         "metrics": [{"metrics/churn-drift.json": {"cache": False}}],
         "outs": ["build/churn/drift-report.json", "build/churn/drift-report.html"],
     }
-    assert stages["evaluate_price"]["outs"] == [
-        {"plots/price/predicted_vs_actual.json": {"cache": False}},
-        {"plots/price/residuals.json": {"cache": False}},
+    assert [next(iter(p)) for p in stages["evaluate_price"]["plots"]] == [
+        "plots/price/predicted_vs_actual.json",
+        "plots/price/residuals.json",
     ]
+    # No plain `cache: false` out anywhere: DVC would leave the stage out of its run-cache.
+    for stage in stages.values():
+        for out in stage.get("outs", []):
+            assert not (isinstance(out, dict) and next(iter(out.values())).get("cache") is False)
 
 
-def test_top_level_plots_define_template_axes_and_title() -> None:
+def test_stage_plots_define_template_axes_and_title() -> None:
     dvc, _ = rendered(base_spec())
-    assert dvc["plots"] == [
-        {
-            "plots/churn/confusion.json": {
-                "template": "confusion",
-                "x": "actual",
-                "y": "predicted",
-                "title": "churn: confusion matrix",
-            }
+    plots = {
+        path: props
+        for stage in dvc["stages"].values()
+        for item in stage.get("plots", [])
+        for path, props in item.items()
+    }
+    assert plots == {
+        "plots/churn/confusion.json": {
+            "cache": False,
+            "template": "confusion",
+            "x": "actual",
+            "y": "predicted",
+            "title": "churn: confusion matrix",
         },
-        {
-            "plots/churn/roc.json": {
-                "template": "simple",
-                "x": "fpr",
-                "y": "tpr",
-                "title": "churn: ROC curve",
-            }
+        "plots/churn/roc.json": {
+            "cache": False,
+            "template": "simple",
+            "x": "fpr",
+            "y": "tpr",
+            "title": "churn: ROC curve",
         },
-        {
-            "plots/churn/precision_recall.json": {
-                "template": "simple",
-                "x": "recall",
-                "y": "precision",
-                "title": "churn: precision-recall curve",
-            }
+        "plots/churn/precision_recall.json": {
+            "cache": False,
+            "template": "simple",
+            "x": "recall",
+            "y": "precision",
+            "title": "churn: precision-recall curve",
         },
-        {
-            "plots/price/predicted_vs_actual.json": {
-                "template": "scatter",
-                "x": "actual",
-                "y": "predicted",
-                "title": "price: predicted vs actual",
-            }
+        "plots/price/predicted_vs_actual.json": {
+            "cache": False,
+            "template": "scatter",
+            "x": "actual",
+            "y": "predicted",
+            "title": "price: predicted vs actual",
         },
-        {
-            "plots/price/residuals.json": {
-                "template": "scatter",
-                "x": "predicted",
-                "y": "residual",
-                "title": "price: residuals",
-            }
+        "plots/price/residuals.json": {
+            "cache": False,
+            "template": "scatter",
+            "x": "predicted",
+            "y": "residual",
+            "title": "price: residuals",
         },
-    ]
+    }
+    assert "plots" not in dvc  # no top-level definitions: DVC would draw each file twice
     assert "metrics" not in dvc  # stage-level metrics are enough for `dvc metrics show/diff`
 
 
 def test_each_model_is_a_dvc_artifact_of_type_model() -> None:
     dvc, _ = rendered(base_spec())
-    assert list(dvc) == ["stages", "plots", "artifacts"]
+    assert list(dvc) == ["stages", "artifacts"]
     assert dvc["artifacts"] == {
         "churn": {
             "path": "models/churn/model.skops",
@@ -334,8 +350,7 @@ def test_own_train_and_evaluate_commands() -> None:
     }
     assert "estimator" not in params["churn"]
     assert list(params["churn"])[:4] == ["task", "data", "split", "params"]
-    # Own evaluate: no built-in plot files, so no top-level definitions for this model.
-    assert all(not next(iter(p)).startswith("plots/churn/") for p in dvc["plots"])
+    assert "plots" not in dvc
 
 
 def test_own_train_without_outs_writes_the_model_folder() -> None:
@@ -592,7 +607,7 @@ def test_adversarial_values_never_change_the_structure(value: str) -> None:
         assert is_pristine(text)
         _same_under_both_readers(text, expected)
     dvc = yaml.safe_load(files["dvc.yaml"])
-    assert list(dvc) == ["stages", "plots", "artifacts"]
+    assert list(dvc) == ["stages", "artifacts"]
     assert dvc["stages"]["nasty"]["desc"] == value
     assert dvc["stages"]["nasty_list"]["cmd"] == [value or "true", value or "true"]
     params = yaml.safe_load(files["params.yaml"])

@@ -74,9 +74,22 @@ class PendingStatus:
         self._proc.communicate()
 
 
-def repro(root: Path, targets: list[str], *, capture: bool = False) -> None:
-    """`dvc repro TARGETS` showing DVC's own progress unless captured."""
-    run(_dvc(["repro", *targets]), root, what="dvc repro", capture=capture)
+def repro(root: Path, targets: list[str], *, capture: bool = False, pull: bool = False) -> None:
+    """`dvc repro TARGETS` showing DVC's own progress unless captured; `pull`: stages found in
+    the remote's run-cache are restored (their outputs downloaded) instead of run."""
+    flags = ["--pull"] if pull else []
+    run(_dvc(["repro", *flags, *targets]), root, what="dvc repro", capture=capture)
+
+
+def push_run(root: Path, targets: list[str], *, capture: bool = False) -> None:
+    """`dvc push --run-cache --with-deps TARGETS`: the outputs of the targets and of every stage
+    upstream of them, and the run-cache entries."""
+    run(
+        _dvc(["push", "--run-cache", "--with-deps", *targets]),
+        root,
+        what="dvc push",
+        capture=capture,
+    )
 
 
 @dataclass(frozen=True)

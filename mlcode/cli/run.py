@@ -18,11 +18,26 @@ from mlcode.cli import options
 @click.command("run")
 @click.argument("models", nargs=-1)
 @options.json_output("Print the result as JSON (DVC's output hidden).")
+@click.option(
+    "--pull",
+    is_flag=True,
+    help="Restore stages another runner already computed from the DVC remote's run-cache "
+    "instead of running them (fetching the data they need).",
+)
+@click.option(
+    "--push",
+    is_flag=True,
+    help="Afterwards push the models' outputs and the run-cache (metrics and plots included) "
+    "to the DVC remote, so other runners restore them.",
+)
 @click.pass_context
-def command(ctx: click.Context, models: tuple[str, ...], as_json: bool) -> None:
+def command(
+    ctx: click.Context, models: tuple[str, ...], as_json: bool, pull: bool, push: bool
+) -> None:
     """Reproduce MODELS (default: all) through DVC and show their metrics vs HEAD.
 
-    Only stale stages run; with nothing stale, the metrics are shown as they are.
+    Only stale stages run; with nothing stale, the metrics are shown as they are. On CI runners
+    that share one DVC remote, `--pull --push` makes every stage run once across all of them.
     """
     from mlcode.project import metrics_table, run_report
 
@@ -30,8 +45,12 @@ def command(ctx: click.Context, models: tuple[str, ...], as_json: bool) -> None:
     if run.stale:
         if not as_json:
             click.echo(f"Stale: {', '.join(run.stale)}; running dvc repro.")
-        run_report.reproduce(run.root, run.targets, capture=as_json)
+        run_report.reproduce(run.root, run.targets, capture=as_json, pull=pull)
     ran = bool(run.stale)
+    if push:
+        extra = run_report.share(run.root, run.targets, capture=as_json)
+        if not as_json:
+            click.echo(f"Pushed outputs and run-cache ({extra} metrics/plots object(s) added).")
     report = run_report.collect(run.root, run.spec, run.models)
     if as_json:
         click.echo(json.dumps({"ran": ran, **report.to_json()}, indent=2))

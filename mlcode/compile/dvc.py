@@ -7,12 +7,13 @@ Order (fixed, so the output never depends on the order of keys in ml.yaml):
 
 - `dvc.yaml` `stages:` holds mlcode's stages first, model by model in sorted model-name order, each
   model's steps in pipeline order (prepare, train, evaluate, drift); then the user's `stages:` in
-  sorted stage-name order. Top-level `plots:` follow the same model order, then `artifacts:`
-  (DVC's model registry: one entry per model, sorted by name).
+  sorted stage-name order; then `artifacts:` (DVC's model registry: one entry per model, sorted by
+  name).
 
-The built-in evaluate step's plot files are declared as stage `outs` (cache false) and drawn by the
-top-level `plots:` definitions (template, axes, title). Declaring them as stage `plots` as well makes
-`dvc plots show/diff` draw every file twice, once with DVC's default template.
+The built-in evaluate step's plot files are stage `plots` (cache false) that carry their template,
+axes and title, so `dvc plots show/diff` draws each once, as intended. They are never plain
+`cache: false` outs: DVC leaves a stage with such an out out of its run-cache, and every CI runner
+would then evaluate every model again instead of restoring it.
 - `artifacts:` declares each model for `dvc artifacts get` and GTO (type `model`): its path is the
   model file of the built-in train step (`model.skops`), or a model's own train command's first
   output (its model folder when it names none); the description and labels name the task and the
@@ -149,25 +150,21 @@ def _dataset(spec: MlSpec, model: str, name: str, field: str) -> Dataset:
 
 
 def dvc_data(spec: MlSpec) -> dict[str, Any]:
-    """The dvc.yaml document: mlcode's stages, then the user's, then plot definitions."""
+    """The dvc.yaml document: mlcode's stages, then the user's, then the models' artifacts."""
     stages: dict[str, Any] = {}
-    plots: list[dict[str, Any]] = []
     for name in sorted(spec.models):
-        model = spec.models[name]
-        stages.update(_model_stages(spec, name, model))
-        if model.evaluate is None:
-            paths = layout.model_paths(name)
-            for kind in layout.plot_kinds(model.task):
-                props = {**PLOT_PROPS[kind], "title": f"{name}: {PLOT_TITLES[kind]}"}
-                plots.append({paths.plot(kind): props})
+        stages.update(_model_stages(spec, name, spec.models[name]))
     for stage in sorted(spec.stages):
         stages[stage] = user_stage(stage, spec.stages[stage])
     doc: dict[str, Any] = {"stages": stages}
-    if plots:
-        doc["plots"] = plots
     if spec.models:
         doc["artifacts"] = {name: artifact(name, spec.models[name]) for name in sorted(spec.models)}
     return doc
+
+
+def _plot_props(model: str, kind: str) -> dict[str, str]:
+    """How DVC draws one plot file of the built-in evaluate step: template, axes, title."""
+    return {**PLOT_PROPS[kind], "title": f"{model}: {PLOT_TITLES[kind]}"}
 
 
 def artifact(name: str, model: Model) -> dict[str, Any]:
@@ -223,9 +220,13 @@ def _model_stages(spec: MlSpec, name: str, model: Model) -> dict[str, dict[str, 
             "cmd": _step("evaluate", name),
             "deps": _unique([*train_outs, paths.test_split]),
             "params": [f"{name}.metrics"],
-            # Plot files are plain outs: declared under `plots:` too, DVC would draw each twice
-            # (once with its default template); the top-level definitions draw them once.
-            "outs": [{paths.plot(kind): dict(_NO_CACHE)} for kind in layout.plot_kinds(model.task)],
+            # Plot files are stage `plots` carrying their template and axes, drawn once. Never
+            # plain `cache: false` outs: DVC does not run-cache a stage with such an out, so every
+            # runner would evaluate every model again.
+            "plots": [
+                {paths.plot(kind): {**_NO_CACHE, **_plot_props(name, kind)}}
+                for kind in layout.plot_kinds(model.task)
+            ],
             "metrics": [{paths.metrics: dict(_NO_CACHE)}],
         }
     else:

@@ -48,11 +48,30 @@ def prepare(root: Path, asked: tuple[str, ...]) -> Run:
     return Run(root, spec, names, targets, stale)
 
 
-def reproduce(root: Path, targets: list[str], *, capture: bool) -> None:
-    """`dvc repro` of `targets` (all stages when empty); `capture` hides DVC's output."""
+def reproduce(root: Path, targets: list[str], *, capture: bool, pull: bool = False) -> None:
+    """`dvc repro` of `targets` (all stages when empty); `capture` hides DVC's output.
+
+    `pull` (a CI runner sharing the DVC remote with others): the remote's run-cache entries and
+    the objects of their `cache: false` outputs come first, then `dvc repro --pull` restores
+    every stage some runner already computed instead of running it."""
     from mlcode.adapters import dvc
 
-    dvc.repro(root, targets, capture=capture)
+    if pull:
+        from mlcode.adapters.dvc_run_cache import transfer_uncached_outputs
+
+        transfer_uncached_outputs(root, "pull")
+    dvc.repro(root, targets, capture=capture, pull=pull)
+
+
+def share(root: Path, targets: list[str], *, capture: bool) -> int:
+    """Push the targets' outputs and the run-cache (with its `cache: false` outputs, which DVC
+    leaves behind) to the DVC remote, so other runners restore these stages; return how many
+    such extra objects were pushed."""
+    from mlcode.adapters import dvc
+    from mlcode.adapters.dvc_run_cache import transfer_uncached_outputs
+
+    dvc.push_run(root, targets, capture=capture)
+    return transfer_uncached_outputs(root, "push")
 
 
 def selected_models(known: list[str], asked: tuple[str, ...]) -> list[str]:

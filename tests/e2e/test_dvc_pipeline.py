@@ -208,12 +208,23 @@ def test_builtin_iris_pipeline_runs_end_to_end(git_repo: Path) -> None:
     shown = json.loads(dvc(git_repo, "metrics", "show", "--json"))
     assert json.dumps(shown).count("accuracy") >= 1
     plots = json.loads(dvc(git_repo, "plots", "show", "--json"))
-    # Each plot file is drawn once, with the template of its top-level definition.
+    # Each plot file is drawn once, with its own template and title.
     assert sorted(plots["data"]) == [
         "plots/iris/confusion.json",
         "plots/iris/precision_recall.json",
         "plots/iris/roc.json",
     ]
+    for path, drawn in plots["data"].items():
+        assert len(drawn) == 1, path
+        assert drawn[0]["content"]["title"]["text"].startswith("iris: "), path
+    # Every stage is in DVC's run-cache, evaluate included, so another runner can restore it.
+    entries = [
+        yaml.safe_load(f.read_text())["cmd"]
+        for f in (git_repo / ".dvc" / "cache" / "runs").glob("*/*/*")
+    ]
+    assert sorted(entries) == sorted(
+        f"mlcode step {step} iris" for step in ("prepare", "train", "evaluate", "drift")
+    )
     assert status(git_repo) == {}
     out = dvc(git_repo, "repro")
     assert "Running stage" not in out

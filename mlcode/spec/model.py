@@ -248,9 +248,10 @@ class DriftGate(Strict):
     columns: dict[Column, ColumnDrift] = Field(default_factory=dict)
     max_drifted_share: float = Field(
         default=0.5,
-        ge=0,
+        gt=0,
         le=1,
-        description="Gate fails when this share of columns drifted or more.",
+        description="Gate fails when this share of columns drifted or more (0 < x <= 1; 0 would "
+        "fail every time).",
     )
 
 

@@ -19,7 +19,7 @@ model's `fail_on_missing` is false, and then it passes, marked not evaluated, wi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from mlcode.gates.report import GateRow
@@ -212,6 +212,31 @@ def champion_row(
 
     With `confidence`, the rule is decided by `interval`, the paired bootstrap interval of
     (candidate - champion) at that confidence (see `interval_row`)."""
+    row = _champion_row(
+        model,
+        metric,
+        rule,
+        reading,
+        champion,
+        require_champion,
+        fail_on_missing,
+        interval,
+        confidence,
+    )
+    return row if row.confidence == confidence else replace(row, confidence=confidence)
+
+
+def _champion_row(
+    model: str,
+    metric: str,
+    rule: ChampionRule,
+    reading: Reading,
+    champion: Reading | None,
+    require_champion: bool,
+    fail_on_missing: bool,
+    interval: tuple[float, float] | None,
+    confidence: float | None,
+) -> GateRow:
     text = champion_rule_text(metric, rule)
     if champion is None:
         if require_champion:

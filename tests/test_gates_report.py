@@ -99,6 +99,19 @@ def test_markdown_escapes_cells_and_fits_a_pull_request_body() -> None:
     assert many.endswith("run `mlcode gates --json` for everything)\n")
 
 
+def test_champion_line_says_where_from() -> None:
+    by_ref = ChampionInfo("iris", "v0.1.0", "b" * 40, "--champion v0.1.0", note="a note")
+    assert by_ref.describe() == (
+        f"iris@v0.1.0 (commit {'b' * 12}), from --champion v0.1.0; recorded metrics; a note"
+    )
+    rescored = ChampionInfo("iris", None, "c" * 40, "base branch origin/main", rescored=True)
+    assert rescored.describe() == (
+        f"commit {'c' * 12}, from base branch origin/main; re-scored on the current test set"
+    )
+    none = ChampionInfo("iris", None, None, "base branch main", note="main has no metrics")
+    assert none.describe() == "no champion yet (base branch main); main has no metrics"
+
+
 def test_models_without_gates_and_no_models() -> None:
     empty = GatesReport.of((model_gates("m", (), None),))
     assert empty.passed

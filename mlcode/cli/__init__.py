@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("mlcode.cli.run:command", "Reproduce models through DVC and show their metrics."),
     "gates": ("mlcode.cli.gates:command", "Evaluate the gates: metrics, champion, drift."),
     "step": ("mlcode.cli.step:command", "Run one built-in pipeline step (called by dvc.yaml)."),
+    "models": (
+        "mlcode.cli.models:command",
+        "Show the model registry (versions, stages) from git tags.",
+    ),
 }
 
 

@@ -99,7 +99,10 @@ def test_base_branch_champion_fails_a_worse_model_and_passes_a_better_one(
     _retrain(repo, WORSE, GOOD)
     result = mlcode(repo, "gates")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert f"Champion: commit {worse_commit[:12]}, from base branch origin/main" in result.stdout
+    champion_line = (
+        f"Champion: commit {worse_commit[:12]}, from base branch origin/main; recorded metrics"
+    )
+    assert champion_line in result.stdout
     assert result.stdout.count("better than the champion by") == 2
     assert "All gates passed (1 model(s))." in result.stdout
 
@@ -207,6 +210,10 @@ def test_no_champion_yet_passes_unless_required(trained_iris: Path) -> None:
     champion = doc["models"][0]["champion"]
     assert champion["commit"] is None
     assert "before-training has no metrics/iris.json" in champion["note"]
+    markdown = _ok(repo, "gates", "--format", "markdown")
+    assert markdown.startswith("## mlcode gates: passed\n")
+    assert "Champion: no champion yet (base branch before-training)" in markdown
+    assert "| vs_champion | accuracy regression vs champion &lt;= 0.02 |" in markdown
     _edit(repo, "{base: before-training}", "{base: before-training, require_champion: true}")
     code, doc = _gates(repo)
     assert code == 1
@@ -252,3 +259,23 @@ def test_refusals_exit_3_and_write_nothing(trained_iris: Path) -> None:
     err = refused("iris")
     assert "stages not up to date with their code, data or params: train_iris" in err
     assert "Run `mlcode run`" in err
+
+
+def test_drift_gate_fails_naming_the_drifted_columns(trained_iris: Path) -> None:
+    repo = trained_iris
+    # KS p-values of the example's columns are about 0.37, 0.61, 0.90 and 0.997: a threshold of
+    # 0.95 calls the first three drifted (3/4 >= 0.5); only drift_iris runs again.
+    _retrain(repo, "        max_drifted_share: 0.5\n", "        threshold: 0.95\n")
+    report = json.loads((repo / "build/iris/drift-report.json").read_text(encoding="utf-8"))
+    drifted = [name for name, col in report["columns"].items() if col["drifted"]]
+    assert len(drifted) == 3
+    code, doc = _gates(repo)
+    assert code == 1
+    [row] = _rows(doc, "drift")
+    assert row["verdict"] == "fail"
+    assert row["actual"] == "0.75 (3/4 columns)"
+    assert row["reason"] == "too many columns drifted; drifted: " + ", ".join(drifted)
+    assert [r["verdict"] for r in _rows(doc, "metric") + _rows(doc, "vs_champion")] == [
+        "pass",
+        "pass",
+    ]

@@ -20,6 +20,7 @@ from mlcode.gates.report import ChampionInfo
 from mlcode.gates.rules import Missing, Reading
 
 if TYPE_CHECKING:
+    from mlcode.gates.fair import Models
     from mlcode.spec.model import MlSpec
 
 
@@ -61,12 +62,14 @@ def champion_values(
     confidence: float | None,
     *,
     spec: MlSpec | None = None,
+    models: Models | None = None,
 ) -> ChampionValues:
     """The champion's values of `metrics`: the recorded ones at its commit when its test set is
     the candidate's, else re-scored on the current test set.
 
     `confidence` (0 < c < 1) asks for significance: the intervals of (candidate - champion).
-    `spec` is ml.yaml when the caller has it loaded.
+    `spec` is ml.yaml when the caller has it loaded; `models` the champion's and candidate's
+    models already loaded for another call (`mlcode.gates.fair.Models`).
     """
     from mlcode.gates.fair import fair_values
 
@@ -87,6 +90,7 @@ def champion_values(
         confidence,
         recorded={m: doc.get(m) for m in metrics},
         own_evaluate=spec.models[model].evaluate is not None,
+        models=models,
     )
     return ChampionValues(fair.values, fair.rescored, fair.note, fair.intervals, fair.test_set.same)
 

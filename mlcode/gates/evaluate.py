@@ -131,8 +131,12 @@ def _champion(
         metrics = by_confidence.setdefault(gate.vs_champion.confidence, [])
         if gate.metric not in metrics:
             metrics.append(gate.metric)
+    from mlcode.gates.fair import Models
+
+    assert info.commit is not None
+    models = Models(root, name, info.commit)  # loaded once, shared by every confidence
     values = {
-        conf: champion_values(root, name, info, metrics, conf, spec=spec)
+        conf: champion_values(root, name, info, metrics, conf, spec=spec, models=models)
         for conf, metrics in by_confidence.items()
     }
     rescored = any(v.rescored for v in values.values())

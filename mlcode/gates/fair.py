@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,10 +66,12 @@ def fair_values(
     *,
     recorded: dict[str, Reading],
     own_evaluate: bool,
+    models: Models | None = None,
 ) -> Fair:
     """The champion's values of `metrics`, fairly: `recorded` (its metrics file at `commit`) when
     the test set is unchanged, else re-scored; intervals of (candidate - champion) when
-    `confidence` is set. Every failure is a Missing value with the reason."""
+    `confidence` is set. Every failure is a Missing value with the reason. `models`: the loaded
+    models to share between calls for the same champion (a fresh one when None)."""
     paths = model_paths(model)
     test_set = compare(_git_text(root, commit, LOCK), _read(root / LOCK), paths.test_split)
     if test_set.same and confidence is None:
@@ -88,7 +90,7 @@ def fair_values(
             )
         return Fair(dict.fromkeys(metrics, Missing(why)), False, test_set.why, test_set)
     try:
-        scored = _rescore(root, model, commit, metrics, confidence)
+        scored = _rescore(models or Models(root, model, commit), metrics, confidence)
     except UserError as exc:
         why = f"cannot re-score the champion (commit {commit[:12]}): {exc.message}"
         if test_set.same:  # only the interval a rule asked for is missing
@@ -109,37 +111,94 @@ def fair_values(
     return Fair(values, not test_set.same, note, test_set, intervals)
 
 
+class Models:
+    """The champion's and the candidate's loaded models and the current test split, each read at
+    most once per `mlcode gates` run and model (rules with different `confidence` share them).
+
+    A failure is kept and raised again on each later use, so every rule gets the same reason.
+    """
+
+    def __init__(self, root: Path, model: str, commit: str) -> None:
+        self.root = root
+        self.model = model
+        self.commit = commit
+        self._done: dict[str, Any] = {}
+
+    def _once(self, key: str, make: Callable[[], Any]) -> Any:
+        if key not in self._done:
+            try:
+                self._done[key] = make()
+            except UserError as exc:
+                self._done[key] = exc
+        found = self._done[key]
+        if isinstance(found, UserError):
+            raise found
+        return found
+
+    def ours(self) -> ModelParams:
+        """The current params of the model."""
+        from mlcode.steps.common import load_params
+
+        params: ModelParams = self._once("ours", lambda: load_params(self.root, self.model, STEP))
+        return params
+
+    def frame(self) -> Any:
+        """The current test split."""
+        return self._once("frame", self._frame)
+
+    def champion(self) -> tuple[Any, ModelParams]:
+        """The champion's model, fetched and loaded safely, with its own commit's params."""
+        loaded: tuple[Any, ModelParams] = self._once("champion", self._champion)
+        return loaded
+
+    def candidate(self) -> Any:
+        """The candidate's model (the working tree's), loaded safely."""
+        from mlcode.steps.model_io import load_model
+
+        path = self.root / model_paths(self.model).model_file
+        estimator = self.ours().estimator
+        return self._once(
+            "candidate", lambda: load_model(path, estimator, model=self.model, step=STEP)
+        )
+
+    def _frame(self) -> Any:
+        import pandas as pd
+
+        rel = model_paths(self.model).test_split
+        if not (self.root / rel).is_file():
+            raise UserError(f"{rel} not found; run `mlcode run`")
+        try:
+            return pd.read_parquet(self.root / rel, engine="pyarrow")
+        except Exception as exc:  # pyarrow's errors have no common base
+            raise UserError(f"cannot read {rel}: {type(exc).__name__}: {exc}") from None
+
+    def _champion(self) -> tuple[Any, ModelParams]:
+        from mlcode.steps.common import load_params
+        from mlcode.steps.model_io import load_model
+
+        with tempfile.TemporaryDirectory(prefix="mlcode-champion-") as tmp:
+            folder = Path(tmp)
+            params_text = _git_text(self.root, self.commit, PARAMS)
+            if params_text is None:
+                raise UserError(f"the champion's commit has no {PARAMS}")
+            (folder / PARAMS).write_text(params_text, encoding="utf-8")
+            theirs = load_params(folder, self.model, STEP)
+            model_file = folder / "model.skops"
+            _fetch(self.root, self.commit, model_paths(self.model).model_file, model_file)
+            loaded = load_model(model_file, theirs.estimator, model=self.model, step=STEP)
+        return loaded, theirs
+
+
 def _rescore(
-    root: Path, model: str, commit: str, metrics: Sequence[str], confidence: float | None
+    models: Models, metrics: Sequence[str], confidence: float | None
 ) -> tuple[dict[str, Reading], dict[str, tuple[float, float]]]:
     """The champion's metrics on the current test split, and the intervals when asked."""
-    import pandas as pd
-
-    from mlcode.steps.common import load_params
-    from mlcode.steps.evaluate import evaluate
-    from mlcode.steps.model_io import load_model
-
-    paths = model_paths(model)
-    ours = load_params(root, model, STEP)
-    test_path = root / paths.test_split
-    if not test_path.is_file():
-        raise UserError(f"{paths.test_split} not found; run `mlcode run`")
-    try:
-        frame = pd.read_parquet(test_path, engine="pyarrow")
-    except Exception as exc:  # pyarrow's errors have no common base
-        raise UserError(f"cannot read {paths.test_split}: {type(exc).__name__}: {exc}") from None
-    with tempfile.TemporaryDirectory(prefix="mlcode-champion-") as tmp:
-        folder = Path(tmp)
-        params_text = _git_text(root, commit, PARAMS)
-        if params_text is None:
-            raise UserError(f"the champion's commit has no {PARAMS}")
-        (folder / PARAMS).write_text(params_text, encoding="utf-8")
-        theirs = load_params(folder, model, STEP)
-        model_file = folder / "model.skops"
-        _fetch(root, commit, paths.model_file, model_file)
-        champion = load_model(model_file, theirs.estimator, model=model, step=STEP)
     from mlcode.spec.names import TASK_METRICS
+    from mlcode.steps.evaluate import evaluate
 
+    ours = models.ours()
+    frame = models.frame()
+    champion, theirs = models.champion()
     known = [m for m in metrics if m in TASK_METRICS[theirs.task]]
     values: dict[str, Reading] = {
         m: Missing(f"{m} is not a metric the built-in evaluate step computes") for m in metrics
@@ -151,12 +210,11 @@ def _rescore(
         return values, {}
     from mlcode.gates.bootstrap import paired_bootstrap
 
-    candidate = load_model(root / paths.model_file, ours.estimator, model=model, step=STEP)
     truth = frame[_target(ours)].to_numpy()
     try:
         found = paired_bootstrap(
             truth,
-            predictions(candidate, frame, ours),
+            predictions(models.candidate(), frame, ours),
             predictions(champion, frame, theirs),
             known,
             confidence,

@@ -33,8 +33,8 @@ def out_hash(lock_text: str | None, path: str) -> str | None:
 
     if lock_text is None:
         return None
-    try:
-        doc = yaml.safe_load(lock_text)
+    try:  # every scalar as text: an md5 of digits only must not become a number
+        doc = yaml.load(lock_text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
     except yaml.YAMLError:
         return None
     stages = doc.get("stages") if isinstance(doc, dict) else None

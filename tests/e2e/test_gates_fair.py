@@ -278,3 +278,49 @@ def test_a_champion_model_only_on_the_remote_is_fetched_from_there(
     [row] = _champion_rows(doc)
     assert row["evaluated"] is True
     assert row["champion_value"] == _champion_rows(_gates(data_changed)[1])[0]["champion_value"]
+
+
+def test_a_model_with_its_own_evaluate_command_cannot_be_rescored(trained_iris: Path) -> None:
+    """Re-scoring and intervals need the built-in evaluate step: for a model with its own
+    evaluate command they fail closed with that reason; on an unchanged test set without
+    `confidence` its recorded metrics serve."""
+    from mlcode.gates.fair import fair_values
+    from mlcode.gates.rules import Missing
+
+    repo = trained_iris
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    recorded = {"accuracy": _recorded(repo, "HEAD")["accuracy"]}
+
+    def values(confidence: float | None) -> Any:
+        return fair_values(
+            repo,
+            "iris",
+            commit,
+            ["accuracy"],
+            confidence,
+            recorded=dict(recorded),
+            own_evaluate=True,
+        )
+
+    assert values(None).values == recorded
+    [interval] = values(0.95).values.values()
+    assert isinstance(interval, Missing)
+    assert "an interval (confidence) needs per-row predictions" in interval.reason
+    assert "model 'iris' has its own evaluate command" in interval.reason
+    lock = repo / "dvc.lock"
+    old = _recorded_hash(lock.read_text(encoding="utf-8"))
+    lock.write_text(lock.read_text(encoding="utf-8").replace(old, "0" * 32), encoding="utf-8")
+    changed = values(None)
+    assert changed.test_set.same is False
+    [value] = changed.values.values()
+    assert isinstance(value, Missing)
+    assert value.reason.startswith("the test set changed since the champion")
+    assert "re-scoring it needs the built-in evaluate step" in value.reason
+
+
+def _recorded_hash(lock_text: str) -> str:
+    from mlcode.gates.comparable import out_hash
+
+    found = out_hash(lock_text, "build/iris/test.parquet")
+    assert found is not None
+    return found.removeprefix("md5:")

@@ -5,11 +5,14 @@ indices of the test split are resampled with replacement (a seeded numpy generat
 inputs give the same interval), each metric is computed for the candidate and the champion on the
 SAME resample, and the `(1-c)/2` and `(1+c)/2` percentiles of the differences are the interval.
 
-Vectorised: a block of resamples is a matrix of row counts (resample x row), and every metric is a
-weighted sum over rows, so one matrix product per count a metric needs replaces thousands of
-scikit-learn calls. On the full sample (every count 1) each metric equals what the built-in
-evaluate step reports (tests/test_gates_bootstrap.py checks that against scikit-learn, and on
-integer counts against scikit-learn on the repeated rows), with the evaluate step's conventions:
+Vectorised: resamples are drawn in blocks (a resample x row matrix of row indices), and every
+metric is a sum over each resample's rows of per-row values computed once (a numpy gather and a
+row sum), or for roc_auc one `bincount` of the rows per score level and class, so no
+scikit-learn call runs per resample. Measured: 2,000 resamples of 10,000 rows in 0.2 s for
+accuracy and 1.4 s for roc_auc on a busy 2-core machine. On the full sample (every row once)
+each metric equals what the built-in evaluate step reports (tests/test_gates_bootstrap.py checks
+that against its `evaluate`, and on resampled rows against `evaluate` on the repeated rows),
+with the evaluate step's conventions:
 binary precision/recall/f1 score the second sorted class, multiclass ones are macro averages over
 the model's classes, roc_auc is binary or one-vs-rest macro, zero division gives 0.
 

@@ -60,6 +60,8 @@ def test_json_document() -> None:
         "commit": "a" * 40,
         "source": "registry: iris@v0.2.0 (prod)",
         "rescored": False,
+        "test_set_unchanged": None,
+        "values": "recorded metrics",
         "note": "",
     }
     vs = model["gates"][1]
@@ -77,6 +79,7 @@ def test_json_document() -> None:
         "champion_value": 0.95,
         "evaluated": True,
         "interval": None,
+        "confidence": None,
     }
 
 

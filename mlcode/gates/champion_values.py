@@ -1,11 +1,11 @@
 """The champion's metric values: the one place `vs_champion` rules get the champion's numbers.
 
-Today: the metrics the champion recorded, read with `git show <commit>:<metrics file>`. A file
-that is absent at that commit, unreadable or not JSON, or a metric it lacks or holds as NaN, gives
-a `Missing` with the reason, so the rule fails closed. The fair comparison (re-scoring the
-champion on the candidate's test set when the data or split changed, and bootstrap intervals when
-a rule sets `confidence`) plugs in here and reports itself through `rescored`, `note` and
-`intervals`.
+The metrics the champion recorded, read with `git show <commit>:<metrics file>`, are used only
+when the champion was measured on a byte-identical test set; otherwise the champion is re-scored
+on the candidate's test set, and a rule with `confidence` gets a paired bootstrap interval
+(`mlcode.gates.fair`). A file that is absent at that commit, unreadable or not JSON, a metric it
+lacks or holds as NaN, a champion model that cannot be fetched or re-scored: each gives a
+`Missing` with the reason, so the rule fails closed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from mlcode.gates.report import ChampionInfo
 from mlcode.gates.rules import Missing, Reading
 
 if TYPE_CHECKING:
+    from mlcode.gates.fair import Models
     from mlcode.spec.model import MlSpec
 
 
@@ -29,13 +30,16 @@ class ChampionValues:
 
     `rescored`: the values come from re-scoring the champion on the current test set, not from its
     recorded metrics; `note`: what a reader should know about them; `intervals`: per metric, the
-    confidence interval of (candidate - champion) when a rule asked for `confidence`.
+    confidence interval of (candidate - champion) when a rule asked for `confidence`;
+    `test_set_unchanged`: the champion's test split is byte-identical to the candidate's (None:
+    not compared).
     """
 
     values: Mapping[str, Reading]
     rescored: bool = False
     note: str = ""
     intervals: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    test_set_unchanged: bool | None = None
 
     def get(self, metric: str) -> Reading:
         """The champion's value of `metric`, or Missing."""
@@ -58,13 +62,17 @@ def champion_values(
     confidence: float | None,
     *,
     spec: MlSpec | None = None,
+    models: Models | None = None,
 ) -> ChampionValues:
-    """The champion's values of `metrics` (the recorded ones at its commit).
+    """The champion's values of `metrics`: the recorded ones at its commit when its test set is
+    the candidate's, else re-scored on the current test set.
 
-    `confidence` (0 < c < 1) asks for significance; without the fair comparison it is not used
-    and the values are the recorded ones. `spec` is ml.yaml when the caller has it loaded.
+    `confidence` (0 < c < 1) asks for significance: the intervals of (candidate - champion).
+    `spec` is ml.yaml when the caller has it loaded; `models` the champion's and candidate's
+    models already loaded for another call (`mlcode.gates.fair.Models`).
     """
-    del confidence  # used by the fair comparison
+    from mlcode.gates.fair import fair_values
+
     if spec is None:
         from mlcode.spec.load import load_project
 
@@ -74,7 +82,17 @@ def champion_values(
         why = Missing(f"no champion: {champion.note or champion.source}")
         return ChampionValues(dict.fromkeys(metrics, why))
     doc = recorded(root, champion.commit, path, champion.version)
-    return ChampionValues({m: doc.get(m) for m in metrics})
+    fair = fair_values(
+        root,
+        model,
+        champion.commit,
+        metrics,
+        confidence,
+        recorded={m: doc.get(m) for m in metrics},
+        own_evaluate=spec.models[model].evaluate is not None,
+        models=models,
+    )
+    return ChampionValues(fair.values, fair.rescored, fair.note, fair.intervals, fair.test_set.same)
 
 
 def recorded(root: Path, commit: str, path: str, version: str | None = None) -> MetricsDoc:

@@ -87,6 +87,7 @@ def _model(root: Path, spec: MlSpec, name: str, champion_ref: str | None) -> Mod
                     require_champion=model.promotion.require_champion,
                     fail_on_missing=strict,
                     interval=None if got is None else got.intervals.get(gate.metric),
+                    confidence=vs.confidence,
                 )
             )
     if gates.drift is not None:
@@ -95,6 +96,13 @@ def _model(root: Path, spec: MlSpec, name: str, champion_ref: str | None) -> Mod
                 name, gates.drift.max_drifted_share, _read_drift(root, name), fail_on_missing=strict
             )
         )
+    if champion is not None and champion.rescored:  # the champion cell says where it came from
+        rows = [
+            dataclasses.replace(row, champion=f"{row.champion} (re-scored)")
+            if row.gate == "vs_champion" and row.champion_value is not None
+            else row
+            for row in rows
+        ]
     return model_gates(name, tuple(rows), champion)
 
 
@@ -123,15 +131,20 @@ def _champion(
         metrics = by_confidence.setdefault(gate.vs_champion.confidence, [])
         if gate.metric not in metrics:
             metrics.append(gate.metric)
+    from mlcode.gates.fair import Models
+
+    assert info.commit is not None
+    models = Models(root, name, info.commit)  # loaded once, shared by every confidence
     values = {
-        conf: champion_values(root, name, info, metrics, conf, spec=spec)
+        conf: champion_values(root, name, info, metrics, conf, spec=spec, models=models)
         for conf, metrics in by_confidence.items()
     }
     rescored = any(v.rescored for v in values.values())
     notes = [v.note for v in values.values() if v.note]
-    if rescored or notes:
-        note = "; ".join(n for n in dict.fromkeys([info.note, *notes]) if n)
-        info = dataclasses.replace(info, rescored=rescored, note=note)
+    compared = [v.test_set_unchanged for v in values.values() if v.test_set_unchanged is not None]
+    unchanged = all(compared) if compared else None
+    note = "; ".join(n for n in dict.fromkeys([info.note, *notes]) if n)
+    info = dataclasses.replace(info, rescored=rescored, note=note, test_set_unchanged=unchanged)
     return info, values
 
 

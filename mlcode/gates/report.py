@@ -44,6 +44,7 @@ class GateRow:
     champion_value: float | None = None
     evaluated: bool = True
     interval: tuple[float, float] | None = None
+    confidence: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -66,6 +67,7 @@ class GateRow:
             "champion_value": self.champion_value,
             "evaluated": self.evaluated,
             "interval": None if self.interval is None else list(self.interval),
+            "confidence": self.confidence,
         }
 
 
@@ -84,6 +86,7 @@ class ChampionInfo:
     source: str
     rescored: bool = False
     note: str = ""
+    test_set_unchanged: bool | None = None
 
     @property
     def found(self) -> bool:
@@ -101,8 +104,18 @@ class ChampionInfo:
             elif self.commit:
                 name = f"commit {self.commit[:12]}"
             text = f"{name}, from {self.source}"
-            text += "; re-scored on the current test set" if self.rescored else "; recorded metrics"
+            text += "; " + self.values_source()
         return f"{text}; {self.note}" if self.note else text
+
+    def values_source(self) -> str:
+        """Where the champion's values come from: re-scored, or recorded (and why comparable)."""
+        if self.rescored:
+            return "re-scored on the current test set"
+        if self.test_set_unchanged:
+            return "recorded metrics (test set unchanged)"
+        if self.test_set_unchanged is False:
+            return "recorded metrics, not comparable (another test set) and not re-scored"
+        return "recorded metrics"
 
     def to_json(self) -> dict[str, Any]:
         """The champion's entry in `--json`."""
@@ -112,6 +125,8 @@ class ChampionInfo:
             "commit": self.commit,
             "source": self.source,
             "rescored": self.rescored,
+            "test_set_unchanged": self.test_set_unchanged,
+            "values": self.values_source() if self.found else None,
             "note": self.note,
         }
 

@@ -19,7 +19,7 @@ model's `fail_on_missing` is false, and then it passes, marked not evaluated, wi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from mlcode.gates.report import GateRow
@@ -206,8 +206,37 @@ def champion_row(
     require_champion: bool = False,
     fail_on_missing: bool = True,
     interval: tuple[float, float] | None = None,
+    confidence: float | None = None,
 ) -> GateRow:
-    """The row of a `vs_champion` rule. `champion` None: there is no champion yet."""
+    """The row of a `vs_champion` rule. `champion` None: there is no champion yet.
+
+    With `confidence`, the rule is decided by `interval`, the paired bootstrap interval of
+    (candidate - champion) at that confidence (see `interval_row`)."""
+    row = _champion_row(
+        model,
+        metric,
+        rule,
+        reading,
+        champion,
+        require_champion,
+        fail_on_missing,
+        interval,
+        confidence,
+    )
+    return row if row.confidence == confidence else replace(row, confidence=confidence)
+
+
+def _champion_row(
+    model: str,
+    metric: str,
+    rule: ChampionRule,
+    reading: Reading,
+    champion: Reading | None,
+    require_champion: bool,
+    fail_on_missing: bool,
+    interval: tuple[float, float] | None,
+    confidence: float | None,
+) -> GateRow:
     text = champion_rule_text(metric, rule)
     if champion is None:
         if require_champion:
@@ -261,6 +290,22 @@ def champion_row(
             champion="unreadable",
             value=reading,
         )
+    if confidence is not None:
+        if interval is None:
+            return _not_evaluated(
+                model,
+                "vs_champion",
+                text,
+                "-",
+                f"no {confidence:.0%} interval was computed",
+                fail_on_missing,
+                metric=metric,
+                actual=fmt(reading),
+                champion=fmt(champion),
+                value=reading,
+                champion_value=champion,
+            )
+        return interval_row(model, metric, rule, reading, champion, interval, confidence)
     bound, sign = champion_bound(metric, rule, champion)
     ok = at_least(reading, bound) if sign == ">=" else at_most(reading, bound)
     delta = reading - champion
@@ -286,6 +331,70 @@ def champion_row(
         bound=bound,
         champion_value=champion,
         interval=interval,
+    )
+
+
+def interval_row(
+    model: str,
+    metric: str,
+    rule: ChampionRule,
+    reading: float,
+    champion: float,
+    interval: tuple[float, float],
+    confidence: float,
+) -> GateRow:
+    """A `vs_champion` rule decided by the interval of (candidate - champion) at `confidence`.
+
+    The interval is turned into one of the improvement (higher is better: as it is; lower is
+    better: negated). `min_improvement: a` passes only when the improvement's lower end is at
+    least `a` (a difference the interval cannot tell from chance is no improvement);
+    `max_regression: a` fails only when the improvement's upper end is below `-a` (the regression
+    beyond `a` is real, not noise). With `relative: true`, `a` is a fraction of |champion|.
+    """
+    low, high = interval
+    better_low, better_high = (-high, -low) if lower_is_better(metric) else (low, high)
+    text = champion_rule_text(metric, rule)
+    level = f"{confidence:.0%}"
+    shown = f"{level} interval [{low:+.6g}, {high:+.6g}]"
+    bound, _ = champion_bound(metric, rule, champion)
+    delta = reading - champion
+    if rule.min_improvement is not None:
+        amount = rule.min_improvement * (abs(champion) if rule.relative else 1.0)
+        ok = at_least(better_low, amount)
+        expected = f"improvement >= {fmt(amount)} at {level}"
+        reason = (
+            f"{metric} improves on the champion ({fmt(champion)}) by at least "
+            f"{fmt(better_low)} at {level} ({shown} of the difference); needs {fmt(amount)}"
+            if ok
+            else f"the improvement is not shown at {level}: {shown} of the difference with the "
+            f"champion ({fmt(champion)}); its worst end {fmt(better_low)} is below {fmt(amount)}"
+        )
+    else:
+        amount = float(rule.max_regression or 0.0) * (abs(champion) if rule.relative else 1.0)
+        ok = at_least(better_high, -amount)
+        expected = f"no regression > {fmt(amount)} at {level}"
+        reason = (
+            f"no regression beyond {fmt(amount)} is shown at {level}: {shown} of the difference "
+            f"with the champion ({fmt(champion)})"
+            if ok
+            else f"{metric} is worse than the champion ({fmt(champion)}) by more than "
+            f"{fmt(amount)} at {level}: {shown} of the difference"
+        )
+    return GateRow(
+        model,
+        "vs_champion",
+        text,
+        expected,
+        f"{fmt(reading)} ({delta:+.6g}; {shown})",
+        fmt(champion),
+        "pass" if ok else "fail",
+        reason,
+        metric=metric,
+        value=reading,
+        bound=bound,
+        champion_value=champion,
+        interval=interval,
+        confidence=confidence,
     )
 
 

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("mlcode.cli.check:command", "Pre-commit check: valid, in sync, no large files."),
     "run": ("mlcode.cli.run:command", "Reproduce models through DVC and show their metrics."),
     "step": ("mlcode.cli.step:command", "Run one built-in pipeline step (called by dvc.yaml)."),
+    "promote": (
+        "mlcode.cli.promote:command",
+        "Promote models that pass their gates: data, branch, tag, pull request.",
+    ),
 }
 
 

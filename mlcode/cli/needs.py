@@ -35,6 +35,7 @@ NEEDS_FULL: dict[str, str | None] = {
     "apply": None,
     "run": None,
     "step": None,
+    "promote": None,
     "init": "example",
     "validate": "deep",
 }

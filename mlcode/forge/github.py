@@ -1,0 +1,224 @@
+"""The GitHub forge: pull requests through GitHub's REST API v3 (github.com or Enterprise Server).
+
+Only the endpoints in tests/contract/github-rest-promotion.openapi.json are used: list, create,
+get and update pull requests, add labels, request reviewers, list/create/update issue comments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from mlcode.forge.base import Outcome, PullRequest, sticky_text
+from mlcode.forge.http import HttpClient, Response
+
+API_VERSION = "2022-11-28"
+DEFAULT_API = "https://api.github.com"
+
+
+def api_url_for(host: str, origin: str) -> str:
+    """GitHub's API base for a repository host: api.github.com, or Enterprise's /api/v3."""
+    return DEFAULT_API if host in ("github.com", "www.github.com") else f"{origin}/api/v3"
+
+
+def headers(token: str) -> dict[str, str]:
+    """The headers every GitHub request carries besides the User-Agent."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+EXTRA_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
+
+
+def rate_limit_wait(response: Response, now: float) -> float | None:
+    """Seconds GitHub asks us to wait before retrying, or None when the answer is no rate limit.
+
+    GitHub's documented rules: `retry-after` first; else an exhausted primary limit
+    (`x-ratelimit-remaining: 0`) until `x-ratelimit-reset`; else a secondary limit: one minute.
+    """
+    if response.status not in (403, 429):
+        return None
+    found = response.headers
+    retry_after = _number(found.get("retry-after"))
+    if retry_after is not None:
+        return retry_after
+    reset = _number(found.get("x-ratelimit-reset"))
+    if found.get("x-ratelimit-remaining") == "0" and reset is not None:
+        return max(0.0, reset - now) + 1.0
+    if response.status == 429 or "rate limit" in response.message().lower():
+        return 60.0
+    return None
+
+
+class GitHubForge:
+    """Pull requests of one GitHub repository."""
+
+    name = "GitHub"
+
+    def __init__(self, http: HttpClient, owner: str, repo: str) -> None:
+        self.http = http
+        self.owner = owner
+        self.repo = repo
+        self._base = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
+
+    def find_open(self, head_prefix: str) -> list[PullRequest]:
+        found = []
+        for item in self.http.pages(
+            f"{self._base}/pulls", query={"state": "open"}, what="list pull requests"
+        ):
+            if self._ours(item) and str(item["head"]["ref"]).startswith(head_prefix):
+                found.append(_pull(item))
+        return sorted(found, key=lambda pull: pull.number)
+
+    def open_or_update(
+        self,
+        *,
+        head: str,
+        base: str,
+        title: str,
+        body: str,
+        labels: Sequence[str],
+        reviewers: Sequence[str],
+        update: PullRequest | None = None,
+    ) -> Outcome:
+        data: Mapping[str, Any] | None = None
+        created = False
+        if update is not None:
+            data = self._get(update.number)
+            if data.get("state") != "open":
+                data = None
+        if data is None:
+            data, created = self._create(head=head, base=base, title=title, body=body)
+        number = int(data["number"])
+        changed: list[str] = []
+        if not created:
+            patch: dict[str, str] = {}
+            if data.get("title") != title:
+                patch["title"] = title
+            if (data.get("body") or "") != body:
+                patch["body"] = body
+            if data["base"]["ref"] != base:
+                patch["base"] = base
+            if patch:
+                data = self.http.request(
+                    "PATCH",
+                    f"{self._base}/pulls/{number}",
+                    body=patch,
+                    what=f"update pull request #{number}",
+                ).data
+                changed.extend(patch)
+        have = {str(label["name"]) for label in data.get("labels") or []}
+        missing_labels = _unique(label for label in labels if label not in have)
+        if missing_labels:
+            self.http.request(
+                "POST",
+                f"{self._base}/issues/{number}/labels",
+                body={"labels": missing_labels},
+                what=f"label pull request #{number}",
+            )
+            changed.append("labels")
+        author = str((data.get("user") or {}).get("login", "")).lower()
+        requested = {str(user["login"]).lower() for user in data.get("requested_reviewers") or []}
+        missing_reviewers = _unique(
+            name for name in reviewers if name.lower() not in requested and name.lower() != author
+        )
+        if missing_reviewers:
+            self.http.request(
+                "POST",
+                f"{self._base}/pulls/{number}/requested_reviewers",
+                body={"reviewers": missing_reviewers},
+                what=f"request reviews from {', '.join(missing_reviewers)} on pull request #{number}",
+            )
+            changed.append("reviewers")
+        pull = _pull(data)
+        if created:
+            return Outcome(pull, "created", f"opened pull request #{pull.number}: {pull.url}")
+        if changed:
+            return Outcome(
+                pull,
+                "updated",
+                f"updated pull request #{pull.number} ({', '.join(changed)}): {pull.url}",
+            )
+        return Outcome(pull, "unchanged", f"pull request #{pull.number} is up to date: {pull.url}")
+
+    def comment(self, pull: PullRequest, marker: str, body: str) -> None:
+        text = sticky_text(marker, body)
+        what = f"read the comments of pull request #{pull.number}"
+        for item in self.http.pages(f"{self._base}/issues/{pull.number}/comments", what=what):
+            if str(item.get("body") or "").startswith(marker):
+                if item.get("body") != text:
+                    self.http.request(
+                        "PATCH",
+                        f"{self._base}/issues/comments/{int(item['id'])}",
+                        body={"body": text},
+                        what=f"update the comment on pull request #{pull.number}",
+                    )
+                return
+        self.http.request(
+            "POST",
+            f"{self._base}/issues/{pull.number}/comments",
+            body={"body": text},
+            what=f"comment on pull request #{pull.number}",
+        )
+
+    def _get(self, number: int) -> Mapping[str, Any]:
+        data: Mapping[str, Any] = self.http.request(
+            "GET", f"{self._base}/pulls/{number}", what=f"read pull request #{number}"
+        ).data
+        return data
+
+    def _create(
+        self, *, head: str, base: str, title: str, body: str
+    ) -> tuple[Mapping[str, Any], bool]:
+        what = f"open a pull request from {head} into {base}"
+        response = self.http.request(
+            "POST",
+            f"{self._base}/pulls",
+            body={"title": title, "head": head, "base": base, "body": body},
+            expect=(201,),
+            allow=(422,),
+            what=what,
+        )
+        if response.status == 201:
+            return response.data, True
+        if "already exists" in response.message().lower():
+            for item in self.http.pages(
+                f"{self._base}/pulls",
+                query={"state": "open", "head": f"{self.owner}:{head}"},
+                what="find the open pull request",
+            ):
+                if self._ours(item) and item["head"]["ref"] == head:
+                    return self._get(int(item["number"])), False
+        raise self.http.error(response, what)
+
+    def _ours(self, item: Mapping[str, Any]) -> bool:
+        repo = item.get("head", {}).get("repo") or {}
+        return str(repo.get("full_name", "")).lower() == f"{self.owner}/{self.repo}".lower()
+
+
+def _pull(data: Mapping[str, Any]) -> PullRequest:
+    state = "merged" if data.get("merged_at") else str(data.get("state", ""))
+    return PullRequest(
+        number=int(data["number"]),
+        url=str(data.get("html_url", "")),
+        head=str(data["head"]["ref"]),
+        base=str(data["base"]["ref"]),
+        title=str(data.get("title", "")),
+        state=state,
+    )
+
+
+def _unique(names: Any) -> list[str]:
+    seen: dict[str, None] = {}
+    for name in names:
+        seen.setdefault(str(name), None)
+    return list(seen)
+
+
+def _number(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text.strip())
+    except ValueError:
+        return None

@@ -67,8 +67,9 @@ def current_branch(root: Path) -> str | None:
 
 
 def remote_url(root: Path, remote: str) -> str | None:
-    """The URL of git remote `remote`, or None when there is no such remote."""
-    out = git(root, "remote", "get-url", "--push", remote, check=False).strip()
+    """The URL of git remote `remote` as configured (it names the forge's repository; git's
+    `insteadOf` rewriting applies only to where pushes go), or None when there is no such remote."""
+    out = git(root, "config", "--get", f"remote.{remote}.url", check=False).strip()
     return out or None
 
 

@@ -155,9 +155,10 @@ def promote(root: Path, asked: tuple[str, ...], opts: Options) -> Outcome:
     if not models:
         raise UserError("ml.yaml declares no models; nothing to promote")
     ctx = _preflight(root, project, models, opts)
+    targets = [_target(root, project, m, opts, ctx) for m in models]  # a: its refusals too
+    _refuse_stale(root, models)
     gates_table, gates_md = _gates(root, models)  # b: nothing changed yet when a gate fails
     ctx.gates_md.update(gates_md)
-    targets = [_target(root, project, m, opts, ctx) for m in models]
     promotions: list[Promotion] = []
     for target in targets:
         promotions.append(_promote_one(root, project, target, opts, ctx))
@@ -204,7 +205,7 @@ def _preflight(root: Path, project: Project, models: list[str], opts: Options) -
         )
     stack = project.stack
     remote = stack.git_remote
-    url = gitrefs.remote_url(root, remote)
+    url = gitrefs.remote_url(root, remote)  # as configured: pushes follow git's insteadOf
     if url is None:
         raise UserError(
             f"no git remote {remote!r} (the stack's `git_remote`): a promotion is pushed there; "
@@ -224,7 +225,6 @@ def _preflight(root: Path, project: Project, models: list[str], opts: Options) -
             f"the working tree has changes that are not the pipeline's own outputs: {shown}; "
             "commit or stash them first (a promotion must not carry unreviewed changes)"
         )
-    _refuse_stale(root, models)
     return Context(remote, url, head_branch, forge, {})
 
 
@@ -235,11 +235,7 @@ def _forge(project: Project, url: str, opts: Options) -> Forge:
     kind = spec.type
     if kind not in ("none", "github", "gitlab"):  # pragma: no cover - the stack schema refuses it
         raise UserError(f"unknown forge {kind!r} in the stack; use none, github or gitlab")
-    if spec.token_env is not None and kind != "none" and not opts.environ.get(spec.token_env):
-        raise UserError(
-            f"the forge token is missing: the stack reads it from the environment variable "
-            f"{spec.token_env}, which is not set (or empty)"
-        )
+    # make_forge refuses a missing token (naming the variable, never a value) before any change
     return make_forge(
         kind, api_url=spec.api_url, token_env=spec.token_env, remote_url=url, environ=opts.environ
     )

@@ -1,0 +1,320 @@
+"""Reading the model registry from git tags: one `git for-each-ref` over refs/tags, then GTO's own
+rules (mlcode.registry.state) answer which versions exist, which is latest, which is current in
+each stage, and what happened when. Its answers are `gto show` / `gto history`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from mlcode.adapters.proc import run_bytes
+from mlcode.registry.grammar import is_model_name, semver_key, tag_counter
+from mlcode.registry.state import Artifact, Event, TagRecord, Version, build_state
+
+# NUL-separated fields; the free-text message last. git ends each record with a newline.
+_FIELDS = (
+    "%(refname)",
+    "%(objecttype)",
+    "%(object)",
+    "%(taggername)",
+    "%(taggeremail)",
+    "%(taggerdate:raw)",
+    "%(*committerdate:raw)",
+    "%(*authorname)",
+    "%(*authoremail)",
+    "%(*contents)",
+    "%(contents)",
+)
+FORMAT = "%00".join(_FIELDS) + "%00"
+
+
+def _when(time: int, offset: int) -> datetime:
+    return datetime.fromtimestamp(time, timezone(timedelta(minutes=offset)))
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A version of a model: the commit it names and who registered it when."""
+
+    model: str
+    version: str  # `v1.2.0`; a commit for a stage tag on a commit with no registered version
+    commit: str
+    tag: str
+    created: datetime
+    author: str
+    message: str
+    author_email: str = ""
+    registered: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "commit": self.commit,
+            "tag": self.tag,
+            "created": self.created.isoformat(),
+            "author": self.author,
+            "author_email": self.author_email,
+            "message": self.message,
+            "registered": self.registered,
+        }
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One line of the registry's journal, as `gto history` lists it."""
+
+    timestamp: datetime
+    model: str
+    event: str  # registration, deregistration, assignment, unassignment, deprecation
+    priority: int
+    version: str | None
+    stage: str | None
+    commit: str
+    author: str
+    author_email: str
+    message: str
+    tag: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "timestamp": self.timestamp.isoformat(),
+            "model": self.model,
+            "event": self.event,
+            "version": self.version,
+            "stage": self.stage,
+            "commit": self.commit,
+            "author": self.author,
+            "author_email": self.author_email,
+            "message": self.message,
+            "tag": self.tag,
+        }
+
+
+def _model_version(model: str, version: Version) -> ModelVersion:
+    authoring = version.authoring
+    return ModelVersion(
+        model=model,
+        version=version.version,
+        commit=version.commit,
+        tag=authoring.ref,
+        created=_when(authoring.time, authoring.offset),
+        author=authoring.author,
+        message=authoring.message,
+        author_email=authoring.email,
+        registered=version.is_registered,
+    )
+
+
+def _history_event(event: Event) -> HistoryEvent:
+    return HistoryEvent(
+        timestamp=_when(event.time, event.offset),
+        model=event.artifact,
+        event=event.event,
+        priority=event.priority,
+        version=event.version,
+        stage=event.stage,
+        commit=event.commit,
+        author=event.author,
+        author_email=event.email,
+        message=event.message,
+        tag=event.ref,
+    )
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The registry at the moment it was read. Models are GTO artifact names (`dir:name` for one in
+    a subfolder)."""
+
+    artifacts: Mapping[str, Artifact]
+    counters: Mapping[str, int]
+
+    def _artifact(self, model: str) -> Artifact | None:
+        return self.artifacts.get(model)
+
+    def models(self) -> tuple[str, ...]:
+        """Models with at least one tag that are not deprecated (what `gto show` lists), sorted."""
+        return tuple(sorted(name for name, a in self.artifacts.items() if a.is_active))
+
+    def deprecated(self, model: str) -> bool:
+        """True when the model's latest event deprecates it (`gto show` then hides it)."""
+        artifact = self._artifact(model)
+        return artifact is not None and not artifact.is_active
+
+    def versions(self, model: str) -> tuple[ModelVersion, ...]:
+        """Registered, not deregistered versions, lowest to highest semantic version."""
+        artifact = self._artifact(model)
+        if artifact is None:
+            return ()
+        return tuple(
+            _model_version(model, v) for v in artifact.get_versions(by="semver", ascending=True)
+        )
+
+    def taken_versions(self, model: str) -> tuple[str, ...]:
+        """Every version that has a tag, deregistered ones included (a new version must not reuse
+        one: its tag exists), lowest to highest."""
+        artifact = self._artifact(model)
+        if artifact is None:
+            return ()
+        names = {v.version for v in artifact.versions if v.registrations or v.deregistrations}
+        return tuple(sorted(names, key=semver_key))
+
+    def latest(self, model: str) -> ModelVersion | None:
+        """The highest registered, not deregistered version (`gto show`'s "version")."""
+        artifact = self._artifact(model)
+        found = artifact.latest() if artifact else None
+        return _model_version(model, found) if found else None
+
+    def stages(self, model: str) -> dict[str, ModelVersion]:
+        """Each stage's current version, as `gto show` chooses it: among versions not
+        deregistered whose last tag in that stage assigns it, the one assigned last."""
+        artifact = self._artifact(model)
+        if artifact is None:
+            return {}
+        current = artifact.current()
+        return {stage: _model_version(model, current[stage][1]) for stage in sorted(current)}
+
+    def current(self, model: str, stage: str) -> ModelVersion | None:
+        """The version current in `stage` (`gto show`'s answer), or None."""
+        return self.stages(model).get(stage)
+
+    def newest_stage_time(self, model: str) -> int | None:
+        """Seconds since the epoch of the model's newest stage tag (assignment or unassignment),
+        or None."""
+        artifact = self._artifact(model)
+        stage_events = ("assignment", "unassignment")
+        times = [e.time for e in artifact.events() if e.event in stage_events] if artifact else []
+        return max(times) if times else None
+
+    def next_counter(self, model: str) -> int:
+        """The number of the model's next stage tag: one more than the highest number among the
+        model's tags, lightweight ones included, as `gto assign` counts."""
+        return self.counters.get(model, 0) + 1
+
+    def history(self, model: str | None = None) -> tuple[HistoryEvent, ...]:
+        """The journal, newest first, exactly as `gto history` orders it."""
+        events = [
+            e
+            for artifact in self.artifacts.values()
+            for e in artifact.events()
+            if e.event != "commit"
+        ]
+        events.sort(key=lambda e: (e.time, e.priority))
+        events.reverse()
+        return tuple(_history_event(e) for e in events if model is None or e.artifact == model)
+
+    def used_stages(self) -> list[str]:
+        """Every stage some version of some model is in (gto's "used" stages), sorted."""
+        return sorted({s for a in self.artifacts.values() for s in a.used_stages()})
+
+    def show_model(self, model: str) -> list[dict[str, Any]]:
+        """What `gto show MODEL --json` lists, highest version first, in mlcode's field names:
+        each active version (and stage-tagged commit without one) and the stages it is current
+        in. Empty for a deprecated or unknown model."""
+        artifact = self._artifact(model)
+        if artifact is None or not artifact.is_active:
+            return []
+        current = artifact.current()
+        rows: list[dict[str, Any]] = []
+        for v in artifact.get_versions(include_non_explicit=True, include_discovered=True):
+            row = _model_version(model, v).to_json()
+            del row["model"]
+            row["stages"] = sorted(s for s, (_, h) in current.items() if h.version == v.version)
+            rows.append(row)
+        return rows
+
+    def show(self) -> dict[str, Any]:
+        """What `gto show --json` prints."""
+        stages = self.used_stages()
+        out: dict[str, Any] = {}
+        for name, artifact in self.artifacts.items():
+            if not artifact.is_active:
+                continue
+            latest = artifact.latest()
+            current = artifact.current()
+            out[name] = {
+                "version": latest.version if latest else None,
+                "stage": {s: current[s][1].version if s in current else None for s in stages},
+                "registered": artifact.is_registered,
+                "active": artifact.is_active,
+            }
+        return out
+
+
+def parse_records(raw: bytes) -> list[TagRecord]:
+    """The tags in `git for-each-ref --format=FORMAT refs/tags` output."""
+    text = raw.decode("utf-8", "replace")
+    fields = text.split("\0")
+    width = len(_FIELDS)
+    records: list[TagRecord] = []
+    for start in range(0, len(fields) - width + 1, width):
+        chunk = fields[start : start + width]
+        ref = chunk[0].removeprefix("\n").removeprefix("refs/tags/")
+        kind, target, tagger, email, date, cdate, cauthor, cemail, cmessage, message = chunk[1:]
+        annotated = kind == "tag"
+        time, offset = _raw_date(date) if annotated else (0, 0)
+        ctime, coffset = _raw_date(cdate) if cdate else (0, 0)
+        records.append(
+            TagRecord(
+                name=ref,
+                annotated=annotated,
+                target=target,
+                tagger=tagger,
+                email=email.removeprefix("<").removesuffix(">"),
+                time=time,
+                offset=offset,
+                message=message,
+                commit_time=ctime,
+                commit_offset=coffset,
+                commit_author=cauthor,
+                commit_email=cemail.removeprefix("<").removesuffix(">"),
+                commit_message=cmessage,
+            )
+        )
+    return records
+
+
+def _raw_date(raw: str) -> tuple[int, int]:
+    # git's raw date: "1700000000 +0130"
+    seconds, _, zone = raw.strip().partition(" ")
+    sign = -1 if zone.startswith("-") else 1
+    digits = zone.lstrip("+-") or "0000"
+    minutes = int(digits[:-2] or "0") * 60 + int(digits[-2:])
+    return int(seconds), sign * minutes
+
+
+def registry_of(records: list[TagRecord]) -> Registry:
+    """The registry these tags make (pure)."""
+    counters: dict[str, int] = {}
+    for record in records:
+        counted = tag_counter(record.name)
+        if counted is not None:
+            model, counter = counted
+            counters[model] = max(counters.get(model, 0), counter)
+    return Registry(artifacts=build_state(records), counters=counters)
+
+
+def read_registry(root: Path) -> Registry:
+    """The registry in the git repository at `root`, from one `git for-each-ref` call."""
+    raw = run_bytes(
+        ["git", "for-each-ref", f"--format={FORMAT}", "refs/tags"],
+        root,
+        what="reading the registry's tags (git for-each-ref)",
+    )
+    return registry_of(parse_records(raw))
+
+
+__all__ = [
+    "HistoryEvent",
+    "ModelVersion",
+    "Registry",
+    "is_model_name",
+    "parse_records",
+    "read_registry",
+    "registry_of",
+]

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "params": ("mlcode.cli.params:command", "Keep a DVC experiment's params in ml.yaml (pull)."),
     "check": ("mlcode.cli.check:command", "Pre-commit check: valid, in sync, no large files."),
     "run": ("mlcode.cli.run:command", "Reproduce models through DVC and show their metrics."),
+    "gates": ("mlcode.cli.gates:command", "Evaluate the gates: metrics, champion, drift."),
     "step": ("mlcode.cli.step:command", "Run one built-in pipeline step (called by dvc.yaml)."),
     "promote": (
         "mlcode.cli.promote:command",

@@ -34,6 +34,7 @@ NEEDS_FULL: dict[str, str | None] = {
     "plan": None,
     "apply": None,
     "run": None,
+    "gates": None,
     "step": None,
     "promote": None,
     "init": "example",

@@ -200,6 +200,11 @@ class VsChampion(Strict):
     relative: bool = Field(
         default=False, description="Amounts are fractions of the champion's value, not absolute."
     )
+    confidence: Fraction | None = Field(
+        default=None,
+        description="Ask for significance: a paired bootstrap over the test rows must show the "
+        "improvement (or rule out the regression) at this confidence, e.g. 0.95.",
+    )
 
     @model_validator(mode="after")
     def _one_rule(self) -> VsChampion:
@@ -243,9 +248,10 @@ class DriftGate(Strict):
     columns: dict[Column, ColumnDrift] = Field(default_factory=dict)
     max_drifted_share: float = Field(
         default=0.5,
-        ge=0,
+        gt=0,
         le=1,
-        description="Gate fails when this share of columns drifted or more.",
+        description="Gate fails when this share of columns drifted or more (0 < x <= 1; 0 would "
+        "fail every time).",
     )
 
 

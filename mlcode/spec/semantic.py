@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from mlcode.errors import Problem
 from mlcode.spec import names
 from mlcode.spec.cron import cron_error
-from mlcode.spec.model import MlSpec
+from mlcode.spec.model import Dataset, DriftGate, MlSpec
 from mlcode.spec.yamlsource import Path, Positions, render_path
 
 
@@ -157,6 +157,8 @@ def _check_models(spec: MlSpec, out: _Collector) -> None:
                             f"column {col!r} is not a feature of dataset {drift.reference!r}",
                             key=True,
                         )
+            if ref_ds is not None:
+                _check_drift_methods(drift, ref_ds, (*base, "gates", "drift"), out)
         promo = model.promotion
         for field, value in (("base", promo.base), ("branch_prefix", promo.branch_prefix)):
             if value and not _git_ref_ok(value):
@@ -171,6 +173,40 @@ def _check_models(spec: MlSpec, out: _Collector) -> None:
                         (*base, "promotion", field, i),
                         "must be a non-empty single line of at most 100 characters",
                     )
+
+
+# Tests that compare numbers; the drift step refuses them on a categorical column.
+_NUMERIC_ONLY_METHODS = ("ks", "wasserstein")
+_CATEGORICAL_METHODS = "chi2, jensenshannon, psi or auto"
+
+
+def _check_drift_methods(drift: DriftGate, ref: Dataset, where: Path, out: _Collector) -> None:
+    """`ks` / `wasserstein` reaching a categorical column of the reference dataset, located at the
+    column's own `method`, or at the dataset-wide `method` a column inherits."""
+    inherited: list[str] = []
+    for col in ref.features.categorical:
+        own = drift.columns.get(col)
+        if own is not None and own.ignore:
+            continue
+        if own is not None and own.method != "auto":
+            if own.method in _NUMERIC_ONLY_METHODS:
+                out.add(
+                    (*where, "columns", col, "method"),
+                    f"drift method {own.method!r} needs a numeric column, but {col!r} is "
+                    f"categorical in dataset {drift.reference!r}; use {_CATEGORICAL_METHODS}",
+                )
+        elif drift.method in _NUMERIC_ONLY_METHODS:
+            inherited.append(col)
+    if inherited:
+        listed = ", ".join(repr(c) for c in inherited)
+        noun = "column" if len(inherited) == 1 else "columns"
+        out.add(
+            (*where, "method"),
+            f"drift method {drift.method!r} needs numeric columns, but it applies to the "
+            f"categorical {noun} {listed} of dataset {drift.reference!r}; set another method "
+            f"for {'it' if len(inherited) == 1 else 'them'} under `columns` "
+            f"({_CATEGORICAL_METHODS}) or ignore {'it' if len(inherited) == 1 else 'them'}",
+        )
 
 
 def _check_stages(spec: MlSpec, out: _Collector) -> None:

@@ -85,4 +85,4 @@ def command(
         click.echo(f"  tag:    {item.tag}")
         click.echo(f"  report: {item.report}")
         if item.message:
-            click.echo(item.message)
+            click.echo("  " + item.message.replace("\n", "\n  "))

@@ -242,32 +242,24 @@ def _forge(project: Project, url: str, opts: Options) -> Forge:
 
 
 def _refuse_stale(root: Path, models: list[str]) -> None:
-    from mlcode.gates.freshness import stale_stages
+    """Refuse (exit 3) unless the pipeline matches ml.yaml and every stage is up to date with DVC,
+    as `mlcode gates` does: a promotion never ships metrics of an older model or older data."""
+    from mlcode.gates.freshness import require_fresh
 
-    stale = stale_stages(root, models)
-    if stale:
-        raise UserError(
-            f"stages are not up to date with DVC: {', '.join(sorted(stale))}; run `mlcode run` "
-            "first (a promotion never ships metrics of an older model or older data)"
-        )
+    require_fresh(root, models)
 
 
 def _gates(root: Path, models: list[str]) -> tuple[str, dict[str, str]]:
     """Step b: every model's gates; CheckFailed (exit 1) with the table when any fails. Returns
     the table and each model's Markdown (for its report)."""
     from mlcode.gates.evaluate import evaluate_gates
+    from mlcode.gates.report import GatesReport
 
-    tables: list[str] = []
-    markdown: dict[str, str] = {}
-    failed = False
-    for model in models:
-        result = evaluate_gates(root, [model])
-        tables.append(result.to_table())
-        markdown[model] = result.to_markdown()
-        failed = failed or not result.passed
-    table = "\n".join(tables)
-    if failed:
+    result = evaluate_gates(root, models)
+    table = result.to_table()
+    if not result.passed:
         raise CheckFailed(f"{table}\nA gate failed: nothing was promoted.")
+    markdown = {m.model: GatesReport.of((m,)).to_markdown() for m in result.models}
     return table, markdown
 
 
@@ -289,7 +281,8 @@ def _target(root: Path, project: Project, model: str, opts: Options, ctx: Contex
     files, _, fp, dvc_targets, metrics = collect_files(root, project, model, base_sha)
     registry = read_registry(root)
     latest = registry.latest(model)
-    previous = vtag(str(latest.version)) if latest is not None else None
+    previous = latest.version if latest is not None else None
+    taken = registry.taken_versions(model)  # a deregistered version's number stays taken
     if latest is not None:
         at = gitrefs.blob_at(root, latest.commit, "dvc.lock")
         if fingerprint(parse_lock(at, f"dvc.lock of {model}@{previous}"), model) == fp:
@@ -304,7 +297,7 @@ def _target(root: Path, project: Project, model: str, opts: Options, ctx: Contex
                 metrics,
                 fp,
             )
-    version = vtag(str(next_version(latest.version if latest is not None else None, opts.bump)))
+    version = next_version(taken[-1] if taken else None, opts.bump)
     target = Target(model, version, True, None, previous, files, dvc_targets, metrics, fp)
     why = version_tag_problem(root, target.tag)
     if why:
@@ -635,4 +628,8 @@ def _open_or_update(
     pull = outcome.pull
     out.pull = {"number": pull.number, "url": pull.url, "action": outcome.action} if pull else None
     out.message = outcome.message
-    out.steps.append(Step("pull", outcome.action, outcome.message or (pull.url if pull else "")))
+    if pull is not None:
+        detail = f"#{pull.number} {pull.url}"
+    else:
+        detail = "no forge on this stack: the pushed branch is the review (commands below)"
+    out.steps.append(Step("pull", outcome.action, detail))

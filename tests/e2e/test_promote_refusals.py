@@ -30,6 +30,7 @@ def _no_remote(repo: Path) -> None:
 
 def _no_base(repo: Path) -> None:
     git(repo, "branch", "-m", "main", "trunk")
+    git(repo, "update-ref", "-d", "refs/remotes/origin/main")  # nor the remote-tracking branch
 
 
 def _no_metrics(repo: Path) -> None:

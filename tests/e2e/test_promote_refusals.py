@@ -47,7 +47,7 @@ def _tag_exists(repo: Path) -> None:
 
 def _missing_token(repo: Path) -> None:
     (repo / "stack.yaml").write_text(
-        "name: hub\nci: github\nforge: {type: github, token_env: MLCODE_TEST_ABSENT_TOKEN}\n"
+        "name: hub\nci: github\nforge: {type: github, token_env: ABSENT_FORGE_TOKEN}\n"
         "remote: {type: local, url: ../.mlcode-storage/project}\n"
     )
     text = (repo / "ml.yaml").read_text().replace("stack: local ", "stack: stack.yaml ")
@@ -72,7 +72,7 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "no-metrics": (_no_metrics, "metrics/iris.json"),
     "detached": (_detached, "detached"),
     "tag-exists": (_tag_exists, "iris@v0.1.0"),
-    "missing-token": (_missing_token, "MLCODE_TEST_ABSENT_TOKEN"),
+    "missing-token": (_missing_token, "ABSENT_FORGE_TOKEN"),
     "unknown-forge": (_unknown_forge, "bitbucket"),
 }
 

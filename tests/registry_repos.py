@@ -10,10 +10,16 @@ from pathlib import Path
 from typing import Any
 
 T0 = 1_790_000_000  # a fixed instant; scenarios add seconds to it
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Ada Registrar",
+    "GIT_AUTHOR_EMAIL": "ada@registry.invalid",
+    "GIT_COMMITTER_NAME": "Ada Registrar",
+    "GIT_COMMITTER_EMAIL": "ada@registry.invalid",
+}
 
 
 def git(repo: Path, *args: str, when: int | None = None) -> str:
-    env = dict(os.environ)
+    env = {**os.environ, **IDENTITY}
     if when is not None:
         env["GIT_COMMITTER_DATE"] = env["GIT_AUTHOR_DATE"] = f"@{when} +0000"
     return subprocess.run(

@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "mlcode.cli.promote:command",
         "Promote models that pass their gates: data, branch, tag, pull request.",
     ),
+    "models": (
+        "mlcode.cli.models:command",
+        "Show the model registry (versions, stages) from git tags.",
+    ),
 }
 
 

@@ -5,7 +5,7 @@ each stage, and what happened when. Its answers are `gto show` / `gto history`'s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,7 +13,7 @@ from typing import Any
 
 from mlcode.adapters.proc import run_bytes
 from mlcode.registry.grammar import is_model_name, semver_key, tag_counter
-from mlcode.registry.state import Artifact, Event, TagRecord, Version, build_state
+from mlcode.registry.state import Artifact, CommitInfo, Event, TagRecord, Version, build_state
 
 # NUL-separated fields; the free-text message last. git ends each record with a newline.
 _FIELDS = (
@@ -23,10 +23,6 @@ _FIELDS = (
     "%(taggername)",
     "%(taggeremail)",
     "%(taggerdate:raw)",
-    "%(*committerdate:raw)",
-    "%(*authorname)",
-    "%(*authoremail)",
-    "%(*contents)",
     "%(contents)",
 )
 FORMAT = "%00".join(_FIELDS) + "%00"
@@ -255,10 +251,9 @@ def parse_records(raw: bytes) -> list[TagRecord]:
     for start in range(0, len(fields) - width + 1, width):
         chunk = fields[start : start + width]
         ref = chunk[0].removeprefix("\n").removeprefix("refs/tags/")
-        kind, target, tagger, email, date, cdate, cauthor, cemail, cmessage, message = chunk[1:]
+        kind, target, tagger, email, date, message = chunk[1:]
         annotated = kind == "tag"
         time, offset = _raw_date(date) if annotated else (0, 0)
-        ctime, coffset = _raw_date(cdate) if cdate else (0, 0)
         records.append(
             TagRecord(
                 name=ref,
@@ -269,11 +264,6 @@ def parse_records(raw: bytes) -> list[TagRecord]:
                 time=time,
                 offset=offset,
                 message=message,
-                commit_time=ctime,
-                commit_offset=coffset,
-                commit_author=cauthor,
-                commit_email=cemail.removeprefix("<").removesuffix(">"),
-                commit_message=cmessage,
             )
         )
     return records
@@ -288,25 +278,55 @@ def _raw_date(raw: str) -> tuple[int, int]:
     return int(seconds), sign * minutes
 
 
-def registry_of(records: list[TagRecord]) -> Registry:
-    """The registry these tags make (pure)."""
+def registry_of(
+    records: list[TagRecord],
+    commits: Callable[[list[str]], Mapping[str, CommitInfo]] = lambda shas: {},
+) -> Registry:
+    """The registry these tags make (pure, given `commits`, which looks commits up)."""
     counters: dict[str, int] = {}
     for record in records:
         counted = tag_counter(record.name)
         if counted is not None:
             model, counter = counted
             counters[model] = max(counters.get(model, 0), counter)
-    return Registry(artifacts=build_state(records), counters=counters)
+    return Registry(artifacts=build_state(records, commits), counters=counters)
+
+
+_COMMIT_FORMAT = "--format=%H%x00%cd%x00%an%x00%ae%x00%B%x00"
+
+
+def parse_commits(raw: bytes) -> dict[str, CommitInfo]:
+    """The commits in `git log --no-walk --date=raw --format=_COMMIT_FORMAT` output."""
+    fields = raw.decode("utf-8", "replace").split("\0")
+    found: dict[str, CommitInfo] = {}
+    for start in range(0, len(fields) - 4, 5):
+        sha, date, author, email, message = fields[start : start + 5]
+        time, offset = _raw_date(date)
+        found[sha.strip()] = CommitInfo(time, offset, author, email, message)
+    return found
+
+
+def read_commits(root: Path, shas: list[str]) -> dict[str, CommitInfo]:
+    """Committer time, author and message of each commit in `shas`, from one `git log` call."""
+    raw = run_bytes(
+        ["git", "log", "--no-walk=unsorted", "--stdin", "--date=raw", _COMMIT_FORMAT],
+        root,
+        what="reading the registry's commits (git log)",
+        input_bytes="".join(f"{sha}\n" for sha in shas).encode(),
+    )
+    return parse_commits(raw)
 
 
 def read_registry(root: Path) -> Registry:
-    """The registry in the git repository at `root`, from one `git for-each-ref` call."""
+    """The registry in the git repository at `root`: one `git for-each-ref` call over the tags,
+    and a `git log` call only for the commits whose details can change an answer (commits of a
+    deprecated model, commits tagged with a stage but no version)."""
     raw = run_bytes(
         ["git", "for-each-ref", f"--format={FORMAT}", "refs/tags"],
         root,
         what="reading the registry's tags (git for-each-ref)",
     )
-    return registry_of(parse_records(raw))
+    return registry_of(parse_records(raw), lambda shas: read_commits(root, shas))
 
 
 __all__ = [

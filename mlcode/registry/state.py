@@ -11,12 +11,12 @@ re-derivation. What GTO's pydantic models add (validation, JSON) is left out; wh
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 from mlcode.errors import UserError
-from mlcode.registry.grammar import parse_tag, semver_key
+from mlcode.registry.grammar import SemverKey, parse_tag, semver_key
 
 EventName = Literal[
     "deprecation", "registration", "deregistration", "assignment", "unassignment", "commit"
@@ -32,7 +32,7 @@ _PRIORITY: dict[EventName, int] = {
 _ADDITION = frozenset({"commit", "registration", "assignment"})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TagRecord:
     """One tag as git stores it: what `git for-each-ref` says about it."""
 
@@ -44,14 +44,20 @@ class TagRecord:
     time: int  # tagger time, seconds since the epoch
     offset: int  # tagger's UTC offset, minutes
     message: str
-    commit_time: int  # committer time of the target commit
-    commit_offset: int
-    commit_author: str = ""
-    commit_email: str = ""
-    commit_message: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
+class CommitInfo:
+    """What GTO reads of a version's commit: its committer time, author and message."""
+
+    time: int
+    offset: int
+    author: str
+    email: str
+    message: str
+
+
+@dataclass(slots=True)
 class Event:
     """One registry event: a tag, or GTO's `commit` event for a version's commit."""
 
@@ -93,6 +99,16 @@ def _time(e: Event) -> int:
     return e.time
 
 
+def _newest(items: Sequence[Event]) -> Event | None:
+    """The first of `_desc(items, _time)` without sorting: the newest, and of those tied, the last
+    in `items`' order."""
+    best: Event | None = None
+    for e in items:
+        if best is None or e.time >= best.time:
+            best = e
+    return best
+
+
 @dataclass
 class VStage:
     """A version's life in one stage (gto.base.VStage)."""
@@ -112,18 +128,21 @@ class VStage:
 
     @property
     def is_active(self) -> bool:
-        return self.events()[0].event == "assignment"
+        first = _newest(self.assignments + self.unassignments)
+        return first is not None and first.event == "assignment"
 
     @property
     def activated_at(self) -> int:
-        first = self.events()[0]
+        first = _newest(self.assignments + self.unassignments)
         # Only active stages are sorted by this; an inactive one never reaches here.
-        return first.time if first.event == "assignment" else -1
+        return first.time if first is not None and first.event == "assignment" else -1
 
     @property
     def authoring(self) -> Event:
-        additions = [e for e in self.events() if e.addition]
-        return additions[0] if additions else self.events()[0]
+        # The first addition in GTO's newest-first order: the newest assignment.
+        newest = _newest(self.assignments) or _newest(self.unassignments)
+        assert newest is not None
+        return newest
 
 
 @dataclass
@@ -166,10 +185,12 @@ class Version:
 
     @property
     def is_active(self) -> bool:
-        direct = self.events(indirect=False)
-        if direct:
-            return direct[0].event == "registration"
-        return bool(self.events(direct=False))
+        first = _newest(self.registrations + self.deregistrations)
+        if first is not None:
+            return first.event == "registration"
+        return bool(self.enrichments) or any(
+            s.assignments or s.unassignments for s in self.stages.values()
+        )
 
     @property
     def is_registered(self) -> bool:
@@ -177,25 +198,18 @@ class Version:
 
     @property
     def discovered(self) -> bool:
-        return not self.events(indirect=False)
+        return not (self.registrations or self.deregistrations)
 
     @property
     def authoring(self) -> Event:
-        additions = [e for e in self.events(indirect=False) if e.addition]
-        if additions:
-            return additions[0]
+        registration = _newest(self.registrations)
+        if registration is not None:
+            return registration
         return self.events(direct=False)[0]
 
     def vstages(self, active_only: bool = True, ascending: bool = False) -> list[VStage]:
         chosen = [s for s in self.stages.values() if not active_only or s.is_active]
         return _desc(chosen, lambda s: s.activated_at, ascending)
-
-
-def _semver_or_none(version: str) -> object | None:
-    try:
-        return semver_key(version)
-    except ValueError:
-        return None
 
 
 def sort_versions(
@@ -204,9 +218,14 @@ def sort_versions(
     """gto.base.sort_versions: semantic versions first, then commit-named ones by name."""
     if by == "timestamp":
         return _desc(versions, lambda v: v.authoring.time, ascending)
-    semantic = [v for v in versions if _semver_or_none(v.version) is not None]
-    others = [v for v in versions if _semver_or_none(v.version) is None]
-    first = sorted(semantic, key=lambda v: semver_key(v.version))
+    semantic: list[tuple[SemverKey, Version]] = []
+    others: list[Version] = []
+    for v in versions:
+        try:
+            semantic.append((semver_key(v.version), v))
+        except ValueError:
+            others.append(v)
+    first = [v for _, v in sorted(semantic, key=lambda pair: pair[0])]
     second = sorted(others, key=lambda v: v.version)
     if not ascending:
         first, second = first[::-1], second[::-1]
@@ -220,6 +239,7 @@ class Artifact:
     name: str
     versions: list[Version] = field(default_factory=list)
     deprecations: list[Event] = field(default_factory=list)
+    by_commit: dict[str, list[Version]] = field(default_factory=dict, repr=False)
 
     def add(self, event: Event) -> None:
         if event.event == "deprecation":
@@ -234,9 +254,10 @@ class Artifact:
     def find_version(
         self, name: str | None = None, commit: str | None = None, create: bool = False
     ) -> Version | None:
+        pool = self.by_commit.get(commit, []) if commit else self.versions
         found = [
             v
-            for v in self.versions
+            for v in pool
             if (v.version == name if name else True)
             and (v.commit == commit if commit else True)
             and not v.discovered
@@ -244,6 +265,7 @@ class Artifact:
         if create and not found:
             made = Version(name or commit or "", commit or "")
             self.versions.append(made)
+            self.by_commit.setdefault(made.commit, []).append(made)
             found = [made]
         if len(found) > 1:
             listed = ", ".join(v.version for v in found)
@@ -264,8 +286,8 @@ class Artifact:
 
     @property
     def is_active(self) -> bool:
-        events = self.events()
-        return bool(events) and events[0].event != "deprecation"
+        newest = _newest(self.deprecations + [e for v in self.versions for e in v.events()])
+        return newest is not None and newest.event != "deprecation"
 
     @property
     def is_registered(self) -> bool:
@@ -347,15 +369,17 @@ def _make(record: TagRecord, artifact: str, name: EventName, **extra: str | None
     )
 
 
-def build_state(records: Sequence[TagRecord]) -> dict[str, Artifact]:
+def build_state(
+    records: Sequence[TagRecord], commits: Callable[[list[str]], Mapping[str, CommitInfo]]
+) -> dict[str, Artifact]:
     """Every artifact of the registry from the repository's tags, indexed as GTO indexes them.
 
     `records` must be in git's order of tag names (GTO lists them sorted by name before sorting
-    them by time). Lightweight tags and tags not of GTO's shape are ignored."""
+    them by time). Lightweight tags and tags not of GTO's shape are ignored. `commits` looks up
+    the commits whose details can change an answer (see `_commits_that_matter`)."""
     by_name = sorted((r for r in records if r.annotated), key=lambda r: r.name)
     parsed = [(r, e) for r in by_name if (e := _event_of(r)) is not None]
     state: dict[str, Artifact] = {}
-    commits: dict[str, TagRecord] = {}
     passes: tuple[frozenset[EventName], ...] = (
         frozenset({"deprecation"}),
         frozenset({"registration", "deregistration"}),
@@ -365,7 +389,6 @@ def build_state(records: Sequence[TagRecord]) -> dict[str, Artifact]:
         chosen = sorted((p for p in parsed if p[1][1] in kinds), key=lambda p: p[0].time)
         for record, (model, name, named, stage) in chosen:
             version = named
-            commits.setdefault(record.target, record)
             artifact = state.setdefault(model, Artifact(model))
             if name in ("assignment", "unassignment"):
                 found = artifact.find_version(commit=record.target, create=True)
@@ -373,20 +396,38 @@ def build_state(records: Sequence[TagRecord]) -> dict[str, Artifact]:
                 version = found.version
             artifact.add(_make(record, model, name, version=version, stage=stage))
     # GTO's enrichment pass: each version gets a `commit` event at its commit's time.
+    wanted = _commits_that_matter(state)
+    infos = commits(sorted(wanted)) if wanted else {}
     for artifact in state.values():
         for v in artifact.versions:
-            source = commits[v.commit]
+            info = infos.get(v.commit)
+            if info is None:
+                continue
             v.add(
                 Event(
                     event="commit",
                     artifact=artifact.name,
-                    time=source.commit_time,
-                    offset=source.commit_offset,
-                    author=source.commit_author,
-                    email=source.commit_email,
-                    message=source.commit_message,
+                    time=info.time,
+                    offset=info.offset,
+                    author=info.author,
+                    email=info.email,
+                    message=info.message,
                     commit=v.commit,
                     version=v.version,
                 )
             )
     return state
+
+
+def _commits_that_matter(state: Mapping[str, Artifact]) -> set[str]:
+    """The commits whose `commit` event can change an answer: those of a deprecated-at-some-point
+    model's versions (a commit newer than, or as new as, the deprecation makes GTO call the model
+    active again), and those of versions without a registration (their date and author are the
+    commit's). Elsewhere the event only joins lists that no answer reads it from (history leaves
+    it out), so reading every commit would cost time for nothing."""
+    wanted: set[str] = set()
+    for artifact in state.values():
+        for v in artifact.versions:
+            if artifact.deprecations or not v.registrations:
+                wanted.add(v.commit)
+    return wanted

@@ -35,6 +35,7 @@ class ModelPaths:
     metrics: str
     drift_metrics: str
     drift_report: str
+    drift_html: str
     plots_dir: str
 
     def plot(self, kind: str) -> str:
@@ -55,6 +56,7 @@ def model_paths(name: str, metrics: str | None = None) -> ModelPaths:
         metrics=metrics or f"{METRICS_DIR}/{name}.json",
         drift_metrics=f"{METRICS_DIR}/{name}-drift.json",
         drift_report=f"{WORK_DIR}/{name}/drift-report.json",
+        drift_html=f"{WORK_DIR}/{name}/drift-report.html",
         plots_dir=f"{PLOTS_DIR}/{name}",
     )
 

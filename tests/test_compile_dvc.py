@@ -150,7 +150,7 @@ def test_builtin_stage_shapes_follow_the_contract() -> None:
         "deps": ["data/customers.csv", "data/customers_latest.parquet"],
         "params": ["churn.drift"],
         "metrics": [{"metrics/churn-drift.json": {"cache": False}}],
-        "outs": ["build/churn/drift-report.json"],
+        "outs": ["build/churn/drift-report.json", "build/churn/drift-report.html"],
     }
     assert stages["evaluate_price"]["outs"] == [
         {"plots/price/predicted_vs_actual.json": {"cache": False}},

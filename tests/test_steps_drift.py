@@ -254,6 +254,7 @@ def test_integer_categories_in_parquet_match_csv_text(tmp_path: Path) -> None:
 def assert_nothing_written(root: Path) -> None:
     assert not (root / METRICS).exists()
     assert not (root / REPORT).exists()
+    assert not (root / "build/churn/drift-report.html").exists()
 
 
 def run_error(root: Path) -> str:
@@ -420,3 +421,29 @@ def test_python_m_mlcode_steps_drift(tmp_path: Path) -> None:
     assert bad.returncode == 3
     assert "Traceback" not in bad.stderr
     assert "data/cur.csv: declared columns" in bad.stderr
+
+
+def test_report_holds_each_columns_plot_data(tmp_path: Path) -> None:
+    ref, cur = frames(800, 600, shift=1.0, seed=1)
+    params(tmp_path, write(tmp_path, "ref.parquet", ref), write(tmp_path, "cur.csv", cur))
+    drift_step.run(tmp_path, MODEL)
+    metrics, report = outputs(tmp_path)
+    age = report["columns"]["age"]["plot"]
+    assert age["type"] == "histogram"
+    assert sum(age["reference"]) + sum(age["outside"]["reference"].values()) == 800
+    assert sum(age["current"]) + sum(age["outside"]["current"].values()) == 600
+    plan = report["columns"]["plan"]["plot"]
+    assert plan["type"] == "categories"
+    assert sorted(plan["categories"]) == ["basic", "pro", "team"]
+    assert sum(plan["current"]) == 600
+    assert "plot" not in json.dumps(metrics)  # the DVC metrics file keeps to the summary
+
+
+def test_step_writes_the_html_report_beside_the_json(tmp_path: Path) -> None:
+    ref, cur = frames(800, 600, shift=1.0, seed=1)
+    params(tmp_path, write(tmp_path, "ref.parquet", ref), write(tmp_path, "cur.parquet", cur))
+    drift_step.run(tmp_path, MODEL)
+    page = (tmp_path / "build/churn/drift-report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>")
+    assert "Dataset drift detected" in page
+    assert page.count("<svg ") == 4

@@ -225,7 +225,7 @@ def _model_stages(spec: MlSpec, name: str, model: Model) -> dict[str, dict[str, 
             "deps": _unique([escape(ref.path), escape(cur.path)]),
             "params": [f"{name}.drift"],
             "metrics": [{paths.drift_metrics: dict(_NO_CACHE)}],
-            "outs": [paths.drift_report],
+            "outs": [paths.drift_report, paths.drift_html],
         }
     return stages
 

@@ -37,6 +37,7 @@ from mlcode.drift.detect import (
     Sample,
     detect_drift,
 )
+from mlcode.drift.plotdata import PlotData, plot_data
 from mlcode.drift.stattests import FloatArray
 from mlcode.errors import UserError
 
@@ -156,8 +157,10 @@ def compare_files(
     dataset: ColumnSettings,
     per_column: Mapping[str, ColumnSettings],
     max_drifted_share: float,
+    plots: dict[str, PlotData] | None = None,
 ) -> DriftResult:
-    """Drift of every declared column between two files, one column in memory at a time."""
+    """Drift of every declared column between two files, one column in memory at a time; each
+    compared column's plot data (`mlcode.drift.plotdata`) goes into `plots` when given."""
     kinds: dict[str, Kind] = dict.fromkeys(numeric, "numeric")
     for name in categorical:
         if name in kinds:
@@ -178,10 +181,18 @@ def compare_files(
 
         def loader(name: str, kind: Kind) -> Callable[[], Sample]:
             if kind == "numeric":
-                return lambda: NumericSample(ref.numeric(name), cur.numeric(name))
-            return lambda: CategoricalSample.from_counts(
-                ref.categorical(name), cur.categorical(name)
+                return lambda: _plotted(name, NumericSample(ref.numeric(name), cur.numeric(name)))
+            return lambda: _plotted(
+                name, CategoricalSample.from_counts(ref.categorical(name), cur.categorical(name))
             )
+
+        def _plotted(name: str, sample: Sample) -> Sample:
+            if plots is not None:
+                if isinstance(sample, NumericSample):  # in place, no copy; order-free statistics
+                    sample.reference.sort()
+                    sample.current.sort()
+                plots[name] = plot_data(sample)
+            return sample
 
         columns = [(name, kind, loader(name, kind)) for name, kind in kinds.items()]
         return detect_drift(columns, dataset, per_column, max_drifted_share)

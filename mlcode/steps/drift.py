@@ -8,7 +8,10 @@ writes, each atomically:
 - `metrics/M-drift.json` (DVC metrics, numeric and boolean leaves only): drifted_share,
   drifted_columns, columns, dataset_drift, per_column {statistic, threshold, drifted};
 - `build/M/drift-report.json`: the full report with each column's method, statistic, threshold,
-  verdict, kind and distinct values, the skipped columns and the dataset gate.
+  verdict, kind and distinct values, its plot data (`mlcode.drift.plotdata`: histogram counts or
+  category frequencies), the skipped columns and the dataset gate;
+- `build/M/drift-report.html`: the same report as one self-contained page with a chart per column
+  (`mlcode.drift.report_html`).
 
 The step succeeds when drift is found: the gate's verdict is data (`dataset_drift`, `gate_passed`)
 that `mlcode run` reports; it fails only when the comparison cannot be made.
@@ -55,6 +58,8 @@ def run(root: Path, model: str) -> None:
     """Compare the reference and current datasets of `model`; write its drift metrics and report."""
     from mlcode.drift.detect import ColumnSettings, Requested
     from mlcode.drift.files import DataFile, compare_files
+    from mlcode.drift.plotdata import PlotData, attach
+    from mlcode.drift.report_html import render_html
 
     params = _load(root, model)
     dataset = ColumnSettings(method=cast(Requested, params.method), threshold=params.threshold)
@@ -68,6 +73,7 @@ def run(root: Path, model: str) -> None:
     }
     reference = DataFile.at(root, params.reference.path, params.reference.format)
     current = DataFile.at(root, params.current.path, params.current.format)
+    plots: dict[str, PlotData] = {}
     try:
         result = compare_files(
             reference,
@@ -77,18 +83,23 @@ def run(root: Path, model: str) -> None:
             dataset,
             per_column,
             params.max_drifted_share,
+            plots,
         )
     except UserError as exc:
         raise _error(model, exc.message, hint=exc.hint) from None
-    report = {
-        "model": model,
-        "reference": params.reference.path,
-        "current": params.current.path,
-        "method": params.method,
-        **result.report(),
-    }
+    report = attach(
+        {
+            "model": model,
+            "reference": params.reference.path,
+            "current": params.current.path,
+            "method": params.method,
+            **result.report(),
+        },
+        plots,
+    )
     paths = model_paths(model)
     atomic_write(root / paths.drift_report, json.dumps(report, indent=2) + "\n")
+    atomic_write(root / paths.drift_html, render_html(report))
     atomic_write(root / paths.drift_metrics, json.dumps(result.metrics(), indent=2) + "\n")
 
 

@@ -200,6 +200,9 @@ def test_builtin_iris_pipeline_runs_end_to_end(git_repo: Path) -> None:
     assert metrics["accuracy"] > 0.8
     assert (git_repo / "models" / "iris" / "model.skops").is_file()
     assert (git_repo / "build" / "iris" / "drift-report.json").is_file()
+    page = (git_repo / "build" / "iris" / "drift-report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>")
+    assert page.count("<svg ") == 4  # one chart per iris feature
     drift = json.loads((git_repo / "metrics" / "iris-drift.json").read_text())
     assert set(drift) >= {"drifted_share", "dataset_drift", "per_column"}
     shown = json.loads(dvc(git_repo, "metrics", "show", "--json"))

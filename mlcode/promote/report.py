@@ -18,12 +18,10 @@ BODY_LIMIT = 60_000
 
 
 def drift_files(root: Path, drift_report: str) -> tuple[str, dict[str, bytes]]:
-    """The drift section (Markdown) and its plot files (name → bytes), written by the drift
-    report renderer in a temporary folder; ("", {}) when the model has no drift report."""
-    try:  # TEMPORARY until i9-report lands: remove this guard after merging it
-        from mlcode.drift.report_md import write_markdown
-    except ImportError:
-        return "", {}
+    """The drift section (Markdown) and its plot files (path relative to the report → bytes),
+    written by the drift report renderer in a temporary folder; ("", {}) when the model has no
+    drift report."""
+    from mlcode.drift.report_md import write_markdown
 
     source = root / drift_report
     if not source.is_file():
@@ -36,10 +34,10 @@ def drift_files(root: Path, drift_report: str) -> tuple[str, dict[str, bytes]]:
         out_md = Path(tmp) / "drift.md"
         written = write_markdown(report, out_md)
         text = out_md.read_text(encoding="utf-8") if out_md.is_file() else ""
-        plots = {
-            path.name: path.read_bytes()
+        plots = {  # relative to the Markdown, as its links are
+            path.relative_to(tmp).as_posix(): path.read_bytes()
             for path in map(Path, written)
-            if path.is_file() and path.name != out_md.name
+            if path.is_file() and path != out_md
         }
     return text, plots
 
@@ -55,13 +53,8 @@ def compose(model: str, version: str, gates_md: str, drift_md: str, base: str) -
         gates_md.strip(),  # its own `## mlcode gates` heading
     ]
     if drift_md.strip():
-        parts += ["", "## Drift", "", _demote_headings(drift_md.strip())]
+        parts += ["", "## Drift", "", drift_md.strip()]
     return "\n".join(parts) + "\n"
-
-
-def _demote_headings(text: str) -> str:
-    """Nest the drift report's headings under the report's own `## Drift`."""
-    return "\n".join(f"##{line}" if line.startswith("#") else line for line in text.splitlines())
 
 
 def report_files(

@@ -460,7 +460,11 @@ def _commit_and_tag(
         else:
             commit, _ = gitrefs.build_commit(root, base_sha, files, message)
             out.steps.append(
-                Step("commit", "done", f"{commit[:12]} on {out.branch} ({len(files)} files)")
+                Step(
+                    "commit",
+                    "done",
+                    f"{commit[:12]} on {out.branch}: dvc.lock, pointers, metrics, plots, report ({len(files)} files)",
+                )
             )
     else:
         assert target.commit is not None

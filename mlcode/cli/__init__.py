@@ -29,10 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("mlcode.cli.run:command", "Reproduce models through DVC and show their metrics."),
     "gates": ("mlcode.cli.gates:command", "Evaluate the gates: metrics, champion, drift."),
     "step": ("mlcode.cli.step:command", "Run one built-in pipeline step (called by dvc.yaml)."),
-    "promote": (
-        "mlcode.cli.promote:command",
-        "Promote models that pass their gates: data, branch, tag, pull request.",
-    ),
+    "promote": ("mlcode.cli.promote:command", "Promote models that pass: data, branch, tag, PR."),
     "models": (
         "mlcode.cli.models:command",
         "Show the model registry (versions, stages) from git tags.",

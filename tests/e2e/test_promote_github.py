@@ -50,6 +50,10 @@ def github_project(trained_iris: Path) -> Iterator[tuple[Path, ContractServer]]:
             "remote: {type: local, url: ../.mlcode-storage/project}\n"
         )
         text = (repo / "ml.yaml").read_text().replace("stack: local ", "stack: stack.yaml ")
+        text = text.replace(
+            "promotion: {mode: pr, stage: prod}",
+            "promotion: {mode: pr, stage: prod, labels: [model-promotion], reviewers: [alice]}",
+        )
         (repo / "ml.yaml").write_text(text)
         git(repo, "add", "-A")
         git(repo, "commit", "-qm", "GitHub stack")
@@ -142,6 +146,8 @@ def test_one_pull_request_per_model_and_no_secret_anywhere(
     assert pull.base == "main"
     assert pull.title == "Promote iris v0.1.0"
     assert "mlcode gates: passed" in pull.body
+    assert pull.labels == ["model-promotion"]
+    assert pull.reviewers == ["alice"]
 
     # twice: the same pull request, unchanged; no new ref
     refs_once = remote_refs(repo)

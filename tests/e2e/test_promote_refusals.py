@@ -88,3 +88,20 @@ def test_refusal_changes_nothing(trained_iris: Path, case: str) -> None:
     assert said in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
     assert state(repo) == before
+
+
+def test_a_failing_gate_exits_1_with_the_table_and_changes_nothing(trained_iris: Path) -> None:
+    repo = trained_iris
+    text = (
+        (repo / "ml.yaml")
+        .read_text()
+        .replace("{metric: accuracy, min: 0.85}", "{metric: accuracy, min: 0.99}")
+    )
+    (repo / "ml.yaml").write_text(text)
+    git(repo, "commit", "-qam", "a stricter gate")
+    before = state(repo)
+    result = mlcode(repo, "promote")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "accuracy >= 0.99" in result.stdout + result.stderr
+    assert "FAILED" in result.stdout + result.stderr
+    assert state(repo) == before  # the DVC remote included: gates come before the data push

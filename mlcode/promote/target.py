@@ -23,7 +23,6 @@ from mlcode.promote.plan import (
     model_files,
     model_stages,
     pipeline_output,
-    vtag,
 )
 
 if TYPE_CHECKING:
@@ -171,8 +170,3 @@ def version_tag_problem(root: Path, tag: str) -> str | None:
         return None
     commit = gitrefs.rev(root, f"refs/tags/{tag}") or existing
     return f"the version tag {tag} already exists (on commit {commit[:12]})"
-
-
-def vtext(version: object) -> str:
-    """A registry version value as `v1.2.3`."""
-    return vtag(str(version))

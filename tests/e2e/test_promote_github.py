@@ -180,3 +180,33 @@ def test_one_pull_request_per_model_and_no_secret_anywhere(
     everything = _everything(repo)
     assert TOKEN.encode() not in everything
     assert REMOTE_KEY.encode() not in everything
+
+
+def test_a_forge_failure_after_the_push_is_completed_by_running_again(
+    github_project: tuple[Path, ContractServer],
+) -> None:
+    repo, server = github_project
+    fake = server.fake
+    assert isinstance(fake, GitHubFake)
+    bad = {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}
+    server.fail("pulls/create", 401, bad)
+    result = subprocess.run(
+        [str(BIN / "mlcode"), "promote"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**env(), TOKEN_ENV: TOKEN},
+        check=False,
+    )
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert fake.pulls == {}
+    pushed = remote_refs(repo)
+    assert "refs/tags/iris@v0.1.0" in pushed  # step f happened; step g failed
+    # running it again finishes the same promotion: no new version, the pull request opened
+    done, _ = _promote(repo)
+    model = done["models"][0]  # type: ignore[index]
+    assert model["version"] == "v0.1.0"
+    assert model["new_version"] is False
+    assert model["pull"]["action"] == "created"
+    assert len(fake.pulls) == 1
+    assert remote_refs(repo) == pushed

@@ -57,12 +57,30 @@ class Forge(Protocol):
         update: PullRequest | None = None,
     ) -> Outcome:
         """Update `update` (or the open one for `head`) or open a new one; the same call twice is
-        "unchanged" the second time."""
+        "unchanged" the second time.
+
+        When `update` comes from another head branch (an older version's), the new one is opened
+        first, then the old one gets a "superseded" comment and is closed: forges cannot move a
+        pull request to another branch, and one stays open per model.
+        """
         ...
 
     def comment(self, pull: PullRequest, marker: str, body: str) -> None:
         """Keep one comment starting with `marker`: create it, or update it in place."""
         ...
+
+
+SUPERSEDED_MARKER = "<!-- mlcode:superseded -->"
+
+
+def same_text(stored: object, wanted: str) -> bool:
+    """True when the forge's stored text is the text we would send: forges may turn line ends
+    into CRLF or trim the ends, which is no change worth an update."""
+
+    def norm(text: str) -> str:
+        return text.replace("\r\n", "\n").strip()
+
+    return norm(str(stored or "")) == norm(wanted)
 
 
 def sticky_text(marker: str, body: str) -> str:

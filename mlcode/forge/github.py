@@ -7,10 +7,10 @@ get and update pull requests, add labels, request reviewers, list/create/update 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
-from mlcode.forge.base import Outcome, PullRequest, sticky_text
+from mlcode.forge.base import SUPERSEDED_MARKER, Outcome, PullRequest, same_text, sticky_text
 from mlcode.forge.http import HttpClient, Response
 
 API_VERSION = "2022-11-28"
@@ -19,7 +19,9 @@ DEFAULT_API = "https://api.github.com"
 
 def api_url_for(host: str, origin: str) -> str:
     """GitHub's API base for a repository host: api.github.com, or Enterprise's /api/v3."""
-    return DEFAULT_API if host in ("github.com", "www.github.com") else f"{origin}/api/v3"
+    if host in ("github.com", "www.github.com", "ssh.github.com"):  # ssh.github.com: SSH over 443
+        return DEFAULT_API
+    return f"{origin}/api/v3"
 
 
 def headers(token: str) -> dict[str, str]:
@@ -83,19 +85,24 @@ class GitHubForge:
     ) -> Outcome:
         data: Mapping[str, Any] | None = None
         created = False
+        superseded: PullRequest | None = None
         if update is not None:
             data = self._get(update.number)
             if data.get("state") != "open":
                 data = None
+            elif data["head"]["ref"] != head:
+                # GitHub cannot move a pull request to another head branch: open the new one and
+                # close this one (after the new one exists), so one stays open per model.
+                superseded, data = _pull(data), None
         if data is None:
             data, created = self._create(head=head, base=base, title=title, body=body)
         number = int(data["number"])
         changed: list[str] = []
         if not created:
             patch: dict[str, str] = {}
-            if data.get("title") != title:
+            if not same_text(data.get("title"), title):
                 patch["title"] = title
-            if (data.get("body") or "") != body:
+            if not same_text(data.get("body"), body):
                 patch["body"] = body
             if data["base"]["ref"] != base:
                 patch["base"] = base
@@ -107,8 +114,9 @@ class GitHubForge:
                     what=f"update pull request #{number}",
                 ).data
                 changed.extend(patch)
-        have = {str(label["name"]) for label in data.get("labels") or []}
-        missing_labels = _unique(label for label in labels if label not in have)
+        # GitHub's label names are case-insensitive: "Model" is already "model".
+        have = {str(label["name"]).casefold() for label in data.get("labels") or []}
+        missing_labels = _unique(label for label in labels if label.casefold() not in have)
         if missing_labels:
             self.http.request(
                 "POST",
@@ -117,20 +125,27 @@ class GitHubForge:
                 what=f"label pull request #{number}",
             )
             changed.append("labels")
-        author = str((data.get("user") or {}).get("login", "")).lower()
-        requested = {str(user["login"]).lower() for user in data.get("requested_reviewers") or []}
-        missing_reviewers = _unique(
-            name for name in reviewers if name.lower() not in requested and name.lower() != author
-        )
-        if missing_reviewers:
+        request = self._missing_reviewers(data, reviewers)
+        if request:
+            named = [*request.get("reviewers", []), *request.get("team_reviewers", [])]
             self.http.request(
                 "POST",
                 f"{self._base}/pulls/{number}/requested_reviewers",
-                body={"reviewers": missing_reviewers},
-                what=f"request reviews from {', '.join(missing_reviewers)} on pull request #{number}",
+                body=request,
+                what=f"request reviews from {', '.join(named)} on pull request #{number}",
             )
             changed.append("reviewers")
         pull = _pull(data)
+        if superseded is not None:
+            self._supersede(superseded, pull)
+            action: Literal["created", "updated"] = "created" if created else "updated"
+            verb = "opened" if created else "updated"
+            return Outcome(
+                pull,
+                action,
+                f"{verb} pull request #{pull.number}: {pull.url} (closed #{superseded.number}, "
+                f"from {superseded.head}, as superseded)",
+            )
         if created:
             return Outcome(pull, "created", f"opened pull request #{pull.number}: {pull.url}")
         if changed:
@@ -146,7 +161,7 @@ class GitHubForge:
         what = f"read the comments of pull request #{pull.number}"
         for item in self.http.pages(f"{self._base}/issues/{pull.number}/comments", what=what):
             if str(item.get("body") or "").startswith(marker):
-                if item.get("body") != text:
+                if not same_text(item.get("body"), text):
                     self.http.request(
                         "PATCH",
                         f"{self._base}/issues/comments/{int(item['id'])}",
@@ -159,6 +174,42 @@ class GitHubForge:
             f"{self._base}/issues/{pull.number}/comments",
             body={"body": text},
             what=f"comment on pull request #{pull.number}",
+        )
+
+    def _missing_reviewers(
+        self, data: Mapping[str, Any], reviewers: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """The users and teams (`org/team`) not yet asked to review; never the author.
+
+        A reviewer who already reviewed is no longer "requested" on GitHub, so a re-run after a
+        review asks again: a re-run means a new look is wanted.
+        """
+        author = str((data.get("user") or {}).get("login", "")).lower()
+        users = {str(user["login"]).lower() for user in data.get("requested_reviewers") or []}
+        teams = {str(team["slug"]).lower() for team in data.get("requested_teams") or []}
+        want_users: list[str] = []
+        want_teams: list[str] = []
+        for raw in _unique(name.strip().lstrip("@") for name in reviewers):
+            if "/" in raw:
+                slug = raw.split("/", 1)[1]
+                if slug.lower() not in teams and slug not in want_teams:
+                    want_teams.append(slug)
+            elif raw.lower() not in users and raw.lower() != author and raw not in want_users:
+                want_users.append(raw)
+        request = {}
+        if want_users:
+            request["reviewers"] = want_users
+        if want_teams:
+            request["team_reviewers"] = want_teams
+        return request
+
+    def _supersede(self, old: PullRequest, new: PullRequest) -> None:
+        self.comment(old, SUPERSEDED_MARKER, f"Superseded by #{new.number} ({new.head}).")
+        self.http.request(
+            "PATCH",
+            f"{self._base}/pulls/{old.number}",
+            body={"state": "closed"},
+            what=f"close the superseded pull request #{old.number}",
         )
 
     def _get(self, number: int) -> Mapping[str, Any]:

@@ -8,20 +8,20 @@ merge-request notes. Labels go with the create/update call itself.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from mlcode.errors import UserError
-from mlcode.forge.base import Outcome, PullRequest, sticky_text
+from mlcode.forge.base import SUPERSEDED_MARKER, Outcome, PullRequest, same_text, sticky_text
 from mlcode.forge.http import HttpClient, Response
 
 DEFAULT_API = "https://gitlab.com/api/v4"
 _STATES = {"opened": "open", "closed": "closed", "merged": "merged", "locked": "open"}
 
 
-def api_url_for(origin: str) -> str:
-    """GitLab's API base for a repository host."""
-    return f"{origin}/api/v4"
+def api_url_for(host: str, origin: str) -> str:
+    """GitLab's API base for a repository host (altssh.gitlab.com is gitlab.com's SSH over 443)."""
+    return DEFAULT_API if host in ("gitlab.com", "altssh.gitlab.com") else f"{origin}/api/v4"
 
 
 def headers(token: str) -> dict[str, str]:
@@ -76,11 +76,49 @@ class GitLabForge:
         reviewers: Sequence[str],
         update: PullRequest | None = None,
     ) -> Outcome:
+        reviewers = _usernames(reviewers)
+        commas = [label for label in labels if "," in label]
+        if commas:
+            raise UserError(
+                f"GitLab label names cannot contain a comma: {', '.join(map(repr, commas))}",
+                hint="GitLab's API takes labels as one comma-separated list; rename the label in ml.yaml.",
+            )
         data: Mapping[str, Any] | None = None
+        superseded: PullRequest | None = None
         if update is not None:
             data = self._get(update.number)
             if data.get("state") != "opened":
                 data = None
+            elif data["source_branch"] != head:
+                # GitLab cannot move a merge request to another source branch: open the new one
+                # and close this one (after the new one exists), so one stays open per model.
+                superseded, data = _pull(data), None
+        outcome = self._open_or_update(
+            data, head=head, base=base, title=title, body=body, labels=labels, reviewers=reviewers
+        )
+        if superseded is None or outcome.pull is None:
+            return outcome
+        self._supersede(superseded, outcome.pull)
+        action: Literal["created", "updated"] = (
+            "created" if outcome.action == "created" else "updated"
+        )
+        return Outcome(
+            outcome.pull,
+            action,
+            f"{outcome.message} (closed !{superseded.number}, from {superseded.head}, as superseded)",
+        )
+
+    def _open_or_update(
+        self,
+        data: Mapping[str, Any] | None,
+        *,
+        head: str,
+        base: str,
+        title: str,
+        body: str,
+        labels: Sequence[str],
+        reviewers: Sequence[str],
+    ) -> Outcome:
         if data is None:
             data = self._create(
                 head=head, base=base, title=title, body=body, labels=labels, reviewers=reviewers
@@ -90,9 +128,9 @@ class GitLabForge:
                 return Outcome(pull, "created", f"opened merge request !{pull.number}: {pull.url}")
         iid = int(data["iid"])
         change: dict[str, Any] = {}
-        if data.get("title") != title:
+        if not same_text(data.get("title"), title):
             change["title"] = title
-        if (data.get("description") or "") != body:
+        if not same_text(data.get("description"), body):
             change["description"] = body
         if data.get("target_branch") != base:
             change["target_branch"] = base
@@ -136,7 +174,7 @@ class GitLabForge:
             notes, query={"sort": "asc", "order_by": "created_at"}, what=what
         ):
             if not item.get("system") and str(item.get("body") or "").startswith(marker):
-                if item.get("body") != text:
+                if not same_text(item.get("body"), text):
                     self.http.request(
                         "PUT",
                         f"{notes}/{int(item['id'])}",
@@ -146,6 +184,15 @@ class GitLabForge:
                 return
         self.http.request(
             "POST", notes, body={"body": text}, what=f"comment on merge request !{pull.number}"
+        )
+
+    def _supersede(self, old: PullRequest, new: PullRequest) -> None:
+        self.comment(old, SUPERSEDED_MARKER, f"Superseded by !{new.number} ({new.head}).")
+        self.http.request(
+            "PUT",
+            f"{self._base}/merge_requests/{old.number}",
+            body={"state_event": "close"},
+            what=f"close the superseded merge request !{old.number}",
         )
 
     def _get(self, iid: int) -> Mapping[str, Any]:
@@ -212,6 +259,18 @@ class GitLabForge:
                 self._user_ids[name.lower()] = int(match[0]["id"])
             ids.append(self._user_ids[name.lower()])
         return ids
+
+
+def _usernames(reviewers: Sequence[str]) -> list[str]:
+    """Reviewers as GitLab usernames (`@name` is accepted); GitLab reviews come from users only."""
+    names = _unique(name.strip().lstrip("@") for name in reviewers)
+    teams = [name for name in names if "/" in name]
+    if teams:
+        raise UserError(
+            f"GitLab asks users, not groups, for reviews: {', '.join(teams)} in the reviewers",
+            hint="List GitLab usernames as the model's reviewers in ml.yaml.",
+        )
+    return names
 
 
 def _same_project(item: Mapping[str, Any]) -> bool:

@@ -8,6 +8,8 @@ the token is never sent to a host the caller did not name. Sleep and clock are i
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import json
 import logging
 import time
@@ -16,7 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from mlcode.errors import UserError
 from mlcode.forge.remote import redact_url
@@ -60,7 +62,7 @@ class Response:
         """The forge's own one-line explanation, when its body carries one."""
         data = self.data
         if isinstance(data, Mapping):
-            parts = [str(data.get(key)) for key in ("message", "error") if data.get(key)]
+            parts = [_flatten(data.get(key)) for key in ("message", "error") if data.get(key)]
             errors = data.get("errors")
             if isinstance(errors, list):
                 for item in errors:
@@ -74,6 +76,23 @@ class Response:
         if isinstance(data, str):
             return data
         return ""
+
+
+# Failures worth another try: the connection dropped or timed out (not refused, not unresolvable).
+_TRANSIENT = (
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+    TimeoutError,
+    http.client.RemoteDisconnected,
+    http.client.IncompleteRead,
+)
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -91,6 +110,7 @@ class HttpClient:
     token_env: str
     secret: str
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    repository: str = ""
     rate_limit_wait: RateLimitWait | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep
@@ -100,6 +120,13 @@ class HttpClient:
         if not self.base_url.startswith(("https://", "http://")):
             raise UserError(
                 f"the {self.name} API URL {redact_url(self.base_url)!r} is not an http(s) URL"
+            )
+        parts = urlsplit(self.base_url)
+        if parts.scheme == "http" and not _loopback(parts.hostname or ""):
+            raise UserError(
+                f"the {self.name} API URL {redact_url(self.base_url)!r} is plain http: the token in "
+                f"${self.token_env} would cross the network in clear text",
+                hint="Use the https URL of the API (plain http is only for a server on this machine).",
             )
         self._opener = urllib.request.build_opener(_NoRedirect())
 
@@ -129,7 +156,20 @@ class HttpClient:
         attempt = 0
         while True:
             attempt += 1
-            response = self._send(method, url, data, what)
+            try:
+                response = self._send(method, url, data, what)
+            except _Transient as error:
+                # A dropped connection or a timeout: retried unless the request creates something
+                # (a POST may have landed; its retry is the caller's re-run, which finds it).
+                backoff = self._backoff(attempt, waited)
+                if method == "POST" or backoff is None:
+                    raise self._unreachable(error.reason, what, attempt) from None
+                log.info(
+                    "%s: %s; retrying in %.0f s", self.name, self.redact(error.reason), backoff
+                )
+                self.sleep(backoff)
+                waited += backoff
+                continue
             log.debug("%s %s -> %s", method, self.redact(path), response.status)
             if response.status in expect or response.status in allow:
                 return response
@@ -146,20 +186,23 @@ class HttpClient:
                 waited += wait
                 continue
             if wait is not None:
-                raise self._rate_limited(response, wait, what)
-            if response.status >= 500 and attempt < self.policy.attempts:
-                backoff = self.policy.backoff * 2 ** (attempt - 1)
-                if waited + backoff <= self.policy.max_wait:
-                    log.info(
-                        "%s answered HTTP %s; retrying in %.0f s",
-                        self.name,
-                        response.status,
-                        backoff,
-                    )
-                    self.sleep(backoff)
-                    waited += backoff
-                    continue
+                raise self._rate_limited(response, wait, what, attempt)
+            backoff = self._backoff(attempt, waited) if response.status >= 500 else None
+            if backoff is not None:
+                log.info(
+                    "%s answered HTTP %s; retrying in %.0f s", self.name, response.status, backoff
+                )
+                self.sleep(backoff)
+                waited += backoff
+                continue
             raise self.error(response, what, attempts=attempt)
+
+    def _backoff(self, attempt: int, waited: float) -> float | None:
+        """The pause before the next attempt, or None when attempts or the wait budget are spent."""
+        if attempt >= self.policy.attempts:
+            return None
+        backoff = self.policy.backoff * 2 ** (attempt - 1)
+        return backoff if waited + backoff <= self.policy.max_wait else None
 
     def pages(
         self,
@@ -195,15 +238,21 @@ class HttpClient:
         except urllib.error.HTTPError as error:
             raw = error.read() if error.fp is not None else b""
             return _response(error.code, error.headers.items() if error.headers else [], raw)
-        except (urllib.error.URLError, OSError) as error:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             reason = getattr(error, "reason", error)
-            raise ForgeError(
-                self.redact(
-                    f"cannot reach {self.name} at {self.base_url} ({what or 'request'}): {reason}"
-                ),
-                status=0,
-                hint="Check the network, the stack's API URL and any proxy settings.",
-            ) from None
+            if isinstance(reason, _TRANSIENT) or isinstance(error, _TRANSIENT):
+                raise _Transient(str(reason) or type(reason).__name__) from None
+            raise self._unreachable(str(reason), what, 1) from None
+
+    def _unreachable(self, reason: str, what: str, attempts: int) -> ForgeError:
+        tries = f" after {attempts} tries" if attempts > 1 else ""
+        return ForgeError(
+            self.redact(
+                f"cannot reach {self.name} at {self.base_url} ({what or 'request'}){tries}: {reason}"
+            ),
+            status=0,
+            hint="Check the network, the stack's API URL and any proxy settings.",
+        )
 
     def _retry_after(self, response: Response) -> float | None:
         if self.rate_limit_wait is None:
@@ -211,11 +260,20 @@ class HttpClient:
         wait = self.rate_limit_wait(response, self.clock())
         return None if wait is None else max(0.0, wait)
 
-    def _rate_limited(self, response: Response, wait: float, what: str) -> ForgeError:
+    def _rate_limited(
+        self, response: Response, wait: float, what: str, attempts: int
+    ) -> ForgeError:
+        doing = what or "call its API"
+        if attempts >= self.policy.attempts:
+            why = f"and still did after {attempts} tries"
+        else:
+            why = (
+                f"and asks to wait {wait:.0f} s, more than mlcode waits "
+                f"({self.policy.max_wait:.0f} s in all)"
+            )
         return ForgeError(
             self.redact(
-                f"{self.name} rate-limited {what or 'the request'} (HTTP {response.status}) and asks to wait "
-                f"{wait:.0f} s, more than mlcode waits ({self.policy.max_wait:.0f} s in all)"
+                f"{self.name} rate-limited the request to {doing} (HTTP {response.status}) {why}"
             ),
             status=response.status,
             hint="Run the command again later; a re-run completes what this one started.",
@@ -232,10 +290,16 @@ class HttpClient:
             hint = f"Set ${self.token_env} to a valid, unexpired token for {self.base_url}."
         elif status == 403:
             message = f"{self.name} denied permission to {doing} (HTTP 403{said_text})"
-            hint = f"Give the token in ${self.token_env} write access to pull/merge requests and issues of this repository."
+            hint = (
+                f"Give the token in ${self.token_env} write access to pull/merge requests and "
+                f"issues of {self.repository or 'this repository'}."
+            )
         elif status == 404:
-            message = f"{self.name} found nothing to {doing} (HTTP 404{said_text})"
-            hint = f"Check the repository in the git remote and that the token in ${self.token_env} can see it."
+            message = f"{self.name} answered 404 to the request to {doing} (HTTP 404{said_text})"
+            hint = (
+                f"Check that the repository {self.repository or '(from the git remote)'} exists on "
+                f"{self.base_url} and that the token in ${self.token_env} can see it."
+            )
         elif 300 <= status < 400:
             location = response.headers.get("location", "")
             message = f"{self.name} redirected the request to {doing} (HTTP {status}) to {location or 'another URL'}"
@@ -250,6 +314,24 @@ class HttpClient:
         return ForgeError(
             self.redact(message), status=status, hint=self.redact(hint) if hint else None
         )
+
+
+def _loopback(host: str) -> bool:
+    """True for a host name or address on this machine (127.0.0.0/8, ::1, localhost)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
+
+
+def _flatten(value: JsonValue) -> str:
+    """A forge's message as one line: GitLab sends lists (`["... already exists ..."]`) and
+    field maps (`{"title": ["is too long"]}`) where GitHub sends a string."""
+    if isinstance(value, list):
+        return "; ".join(_flatten(item) for item in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key} {_flatten(item)}" for key, item in value.items())
+    return str(value)
 
 
 def _response(status: int, headers: Any, raw: bytes) -> Response:

@@ -59,6 +59,7 @@ def make_forge(
         "policy": policy or RetryPolicy(),
         "sleep": sleep,
         "clock": clock,
+        "repository": repo.path,
     }
     if kind == "github":
         parts = repo.path.split("/")
@@ -77,7 +78,7 @@ def make_forge(
         return github.GitHubForge(http, parts[0], parts[1])
     http = HttpClient(
         name=name,
-        base_url=base or gitlab.api_url_for(repo.web_origin),
+        base_url=base or gitlab.api_url_for(repo.host, repo.web_origin),
         auth_headers=gitlab.headers(token),
         rate_limit_wait=gitlab.rate_limit_wait,
         **common,  # type: ignore[arg-type]

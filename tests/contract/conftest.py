@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.contract.github_fake import GitHubFake
+from tests.contract.gitlab_fake import GitLabFake
 from tests.contract.server import ContractServer
 
 SENTINEL = "sentinel-tok-3f9c2b7e1d"  # the token every test uses; it must never be shown
@@ -35,13 +36,17 @@ def clock() -> Clock:
     return Clock()
 
 
-def serve(fake: object) -> ContractServer:
-    return ContractServer(fake)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def github() -> Iterator[ContractServer]:
     """GitHub (github.com's API layout) for `octo-org/models`; fails the test on any contract breach."""
     with ContractServer(GitHubFake(token=SENTINEL)) as server:
+        yield server
+        assert server.violations == [], "\n".join(server.violations)
+
+
+@pytest.fixture
+def gitlab() -> Iterator[ContractServer]:
+    """GitLab (API under /api/v4) for `ml-group/vision/models`; fails the test on any contract breach."""
+    with ContractServer(GitLabFake(token=SENTINEL)) as server:
         yield server
         assert server.violations == [], "\n".join(server.violations)

@@ -10,7 +10,6 @@ for a second open pull request of one head, 422 for a reviewer who is not a coll
 from __future__ import annotations
 
 import copy
-import json
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +54,7 @@ class Pull:
     state: str = "open"
     labels: list[str] = field(default_factory=list)
     reviewers: list[str] = field(default_factory=list)
+    teams: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -79,6 +79,7 @@ class GitHubFake(Fake):
         self.login = "mlcode-bot"
         self.branches = {"main"}
         self.collaborators = {"alice", "bob", self.login}
+        self.teams = {"ml-reviewers"}
         self.pulls: dict[int, Pull] = {}
         self.comments: list[Comment] = []
         self.next_number = 1
@@ -190,6 +191,11 @@ class GitHubFake(Fake):
         if pull is None:
             return Answer(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
         names = body.get("reviewers", [])
+        teams = body.get("team_reviewers", [])
+        if any(team not in self.teams for team in teams):
+            return self._invalid(
+                [], message="Could not resolve to a node with the global id of ''."
+            )
         if pull.author in names:
             return self._invalid([], message="Review cannot be requested from pull request author.")
         if any(name not in self.collaborators for name in names):
@@ -201,6 +207,9 @@ class GitHubFake(Fake):
         for name in names:
             if name not in pull.reviewers:
                 pull.reviewers.append(name)
+        for team in teams:
+            if team not in pull.teams:
+                pull.teams.append(team)
         return Answer(201, self._render(pull, simple=True))
 
     def op_issues__list_comments(
@@ -279,6 +288,13 @@ class GitHubFake(Fake):
         )
         return user
 
+    def _team(self, slug: str) -> dict[str, Any]:
+        team: dict[str, Any] = self._example("pulls/get", 200)["requested_teams"][0]
+        team.update(slug=slug, name=slug, type="organization", id=zlib.crc32(slug.encode()) % 10**6)
+        team.setdefault("parent", None)
+        team["html_url"] = f"https://github.test/orgs/{self.owner}/teams/{slug}"
+        return team
+
     def _label(self, name: str) -> dict[str, Any]:
         label: dict[str, Any] = self._example("issues/add-labels", 200)[0]
         label.update(
@@ -311,7 +327,7 @@ class GitHubFake(Fake):
             user=self._user(pull.author),
             labels=[self._label(name) for name in pull.labels],
             requested_reviewers=[self._user(name) for name in pull.reviewers],
-            requested_teams=[],
+            requested_teams=[self._team(slug) for slug in pull.teams],
             merged_at=None,
             closed_at=None,
             draft=False,
@@ -330,8 +346,3 @@ class GitHubFake(Fake):
             url=self._api(f"issues/comments/{comment.id}"),
         )
         return data
-
-
-def dump(value: Any) -> str:
-    """Compact JSON, for assertion messages."""
-    return json.dumps(value, sort_keys=True)[:2000]

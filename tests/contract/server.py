@@ -101,6 +101,9 @@ class ContractServer:
                 raw = self.rfile.read(length) if length else b""
                 headers = {key.lower(): value for key, value in self.headers.items()}
                 answer = server.dispatch(self.command, self.path, headers, raw)
+                if answer.status == 0:  # play a dropped connection: no answer at all
+                    self.close_connection = True
+                    return
                 payload = b"" if answer.body is None else json.dumps(answer.body).encode()
                 self.send_response(answer.status)
                 for key, value in answer.headers.items():
@@ -129,6 +132,10 @@ class ContractServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
+
+    def drop(self, operation: str | None, *, times: int = 1) -> None:
+        """Close the connection without an answer on the next `times` requests to `operation`."""
+        self.faults.append(Fault(operation, Answer(0), times))
 
     def fail(
         self,
@@ -185,6 +192,8 @@ class ContractServer:
         if answer is None:
             query = {key: values[0] for key, values in query_lists.items()}
             answer = self.fake.handle(operation, params, query, body)
+        if answer.status == 0:
+            return answer, operation.operation_id, body
         for problem in self.fake.description.check_response(operation, answer.status, answer.body):
             self.violations.append(f"the fake's answer to {method} {path}: {problem}")
         return answer, operation.operation_id, body

@@ -302,7 +302,10 @@ def test_a_wait_longer_than_the_budget_is_an_error_not_a_long_sleep(
     github.fail(
         "pulls/list", 429, {"message": "Too Many Requests"}, headers={"retry-after": "3600"}
     )
-    with pytest.raises(ForgeError, match=r"rate-limited .* asks to wait 3600 s") as caught:
+    with pytest.raises(
+        ForgeError,
+        match=r"rate-limited the request to list pull requests \(HTTP 429\) and asks to wait 3600 s",
+    ) as caught:
         client(github, clock).find_open("mlcode/iris/")
     assert caught.value.status == 429
     assert clock.slept == []
@@ -318,7 +321,9 @@ def test_rate_limits_that_never_end_stop_after_the_attempts(
         headers={"retry-after": "10"},
         times=100,
     )
-    with pytest.raises(ForgeError, match="rate-limited"):
+    with pytest.raises(
+        ForgeError, match=r"rate-limited .* \(HTTP 429\) and still did after 4 tries"
+    ):
         client(github, clock).find_open("mlcode/iris/")
     assert clock.slept == [10.0] * (RetryPolicy().attempts - 1)
     assert len(github.calls("pulls/list")) == RetryPolicy().attempts
@@ -348,10 +353,10 @@ def test_5xx_that_persists_is_a_clear_error_after_bounded_tries(
 def test_an_unknown_repository_is_a_clear_404(github: ContractServer, clock: Clock) -> None:
     forge = client(github, clock, remote="https://github.com/octo-org/no-such-repo.git")
     with pytest.raises(
-        ForgeError, match=r"found nothing to list pull requests \(HTTP 404.*Not Found"
+        ForgeError, match=r"answered 404 to the request to list pull requests \(HTTP 404: Not Found"
     ) as caught:
         forge.find_open("mlcode/iris/")
-    assert "can see it" in caught.value.render()
+    assert "repository octo-org/no-such-repo exists" in caught.value.render()
 
 
 def test_a_dead_api_is_a_clear_network_error(clock: Clock) -> None:
@@ -415,3 +420,96 @@ def test_the_token_travels_only_in_the_authorization_header(
             "authorization"
         ]
         assert exchange.headers["user-agent"].startswith("mlcode")
+
+
+def test_a_new_version_on_a_new_branch_supersedes_the_old_pull_request(
+    github: ContractServer, clock: Clock
+) -> None:
+    state = fake(github)
+    old = state.open_pull(head="mlcode/iris/v1.1.0", title="Promote iris v1.1.0")
+    state.branches.add("mlcode/iris/v1.2.0")
+    forge = client(github, clock)
+    [found] = forge.find_open("mlcode/iris/")
+    outcome = promote(forge, update=found, head="mlcode/iris/v1.2.0", title="Promote iris v1.2.0")
+    assert outcome.action == "created"
+    assert outcome.pull is not None
+    assert outcome.pull.head == "mlcode/iris/v1.2.0"
+    assert f"closed #{old.number}" in outcome.message
+    assert old.state == "closed"
+    assert [c.body for c in state.comments if c.issue == old.number] == [
+        f"<!-- mlcode:superseded -->\nSuperseded by #{outcome.pull.number} (mlcode/iris/v1.2.0)."
+    ]
+    assert [p.head for p in forge.find_open("mlcode/iris/")] == ["mlcode/iris/v1.2.0"]
+    again = promote(
+        forge,
+        update=forge.find_open("mlcode/iris/")[0],
+        head="mlcode/iris/v1.2.0",
+        title="Promote iris v1.2.0",
+    )
+    assert again.action == "unchanged"
+
+
+def test_a_dropped_connection_on_a_read_is_retried(github: ContractServer, clock: Clock) -> None:
+    github.drop("pulls/list")
+    assert client(github, clock).find_open("mlcode/iris/") == []
+    assert clock.slept == [1.0]
+    assert len(github.calls("pulls/list")) == 2
+
+
+def test_a_dropped_connection_on_a_create_is_not_retried_and_a_re_run_completes(
+    github: ContractServer, clock: Clock
+) -> None:
+    fake(github).branches.add(HEAD)
+    github.drop("pulls/create")
+    forge = client(github, clock)
+    with pytest.raises(
+        ForgeError,
+        match=r"cannot reach GitHub at .* \(open a pull request from mlcode/iris/v1.1.0 into main\)",
+    ) as caught:
+        promote(forge)
+    assert caught.value.status == 0
+    assert len(github.calls("pulls/create")) == 1
+    assert promote(forge).action == "created"
+    assert len(fake(github).pulls) == 1
+
+
+def test_teams_and_at_names_are_requested_as_github_expects(
+    github: ContractServer, clock: Clock
+) -> None:
+    fake(github).branches.add(HEAD)
+    forge = client(github, clock)
+    outcome = promote(forge, reviewers=["@alice", "octo-org/ml-reviewers", "bob"])
+    assert outcome.pull is not None
+    pull = fake(github).pulls[outcome.pull.number]
+    assert (pull.reviewers, pull.teams) == (["alice", "bob"], ["ml-reviewers"])
+    assert [e.body for e in github.calls("pulls/request-reviewers")] == [
+        {"reviewers": ["alice", "bob"], "team_reviewers": ["ml-reviewers"]}
+    ]
+    again = promote(
+        forge, update=outcome.pull, reviewers=["@alice", "octo-org/ml-reviewers", "bob"]
+    )
+    assert again.action == "unchanged"
+
+
+def test_a_changed_base_moves_the_pull_request(github: ContractServer, clock: Clock) -> None:
+    state = fake(github)
+    state.branches.add("release")
+    pull = state.open_pull(
+        head=HEAD, title="Promote iris v1.1.0", body="accuracy 0.97 (champion 0.95)"
+    )
+    pull.labels, pull.reviewers = ["model", "promotion"], ["alice"]
+    forge = client(github, clock)
+    outcome = promote(forge, update=forge.find_open("mlcode/iris/")[0], base="release")
+    assert outcome.action == "updated"
+    assert pull.base == "release"
+    assert [e.body for e in github.calls("pulls/update")] == [{"base": "release"}]
+
+
+def test_what_github_normalised_is_no_change(github: ContractServer, clock: Clock) -> None:
+    pull = fake(github).open_pull(
+        head=HEAD, title="Promote iris v1.1.0 ", body="accuracy 0.97 (champion 0.95)\r\n"
+    )
+    pull.labels, pull.reviewers = ["Model", "PROMOTION"], ["alice"]
+    forge = client(github, clock)
+    assert promote(forge, update=forge.find_open("mlcode/iris/")[0]).action == "unchanged"
+    assert writes(github) == []

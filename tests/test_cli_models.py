@@ -184,3 +184,44 @@ def test_models_loads_no_project_and_no_heavy_module(
     assert not any(
         m.startswith(("mlcode.spec", "mlcode.project", "mlcode.compile")) for m in loaded
     )
+
+
+def gto_cli(repo: Path, *args: str) -> None:
+    subprocess.run(
+        [str(BIN / "gto"), *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        check=True,
+    )
+
+
+@pytest.mark.slow
+def test_registry_written_by_gto_cli_and_mlcode_reads_the_same(tmp_path: Path) -> None:
+    """The real `gto` command writes most of the registry, mlcode's writer the rest; `mlcode
+    models --json` equals `gto show --json` / `gto history --json` on it."""
+    from mlcode.registry.write import assign, register
+
+    repo = init(tmp_path / "repo")
+    commit(repo, "one")
+    gto_cli(repo, "register", "iris")  # v0.0.1 on HEAD
+    gto_cli(repo, "assign", "iris", "--version", "v0.0.1", "--stage", "prod")
+    c2 = commit(repo, "two", T0 + 60)
+    register(repo, "iris", "v0.1.0", c2, "mlcode registers")
+    assign(repo, "iris", "staging", "v0.1.0", "mlcode assigns staging")
+    assign(repo, "iris", "prod", "v0.1.0", "mlcode assigns prod")
+    gto_cli(repo, "deprecate", "iris", "v0.1.0", "staging")  # unassign
+    c3 = commit(repo, "three", T0 + 120)
+    register(repo, "iris", "v1.0.0", c3, "mlcode registers")
+    gto_cli(repo, "deprecate", "iris", "v1.0.0")  # deregister
+    register(repo, "old", "v0.0.1", c3, "mlcode registers")
+    gto_cli(repo, "deprecate", "old")  # deprecate the model
+    ours = models_json(repo)["models"]
+    assert {name: without(m, "created") for name, m in ours.items()} == gto(repo, "show")
+    assert ours["iris"]["stage"]["prod"] == "v0.1.0"
+    mine = models_json(repo, "iris")
+    assert [e["tag"] for e in mine["history"]] == [e["ref"] for e in gto(repo, "history", "iris")]
+    assert [v["version"] for v in mine["versions"]] == [
+        v["version"] for v in gto(repo, "show", "iris")
+    ]

@@ -169,3 +169,31 @@ def test_next_version_is_gtos_bump(current: str, bump: str) -> None:
     gto_next = getattr(SemVer(current), f"bump_{bump}")().version
     assert next_version(current, bump) == gto_next  # type: ignore[arg-type]
     assert semver_key(gto_next) > semver_key(current)
+
+
+def test_for_each_ref_output_parses_messages_with_any_text() -> None:
+    """Records are NUL-separated; a message may hold newlines, tabs and '%' and a tag may lack a
+    tagger line (old tags): nothing shifts."""
+    from mlcode.registry.read import parse_records
+
+    sha = "a" * 40
+    rows = [
+        [
+            "refs/tags/iris@v1.0.0",
+            "tag",
+            sha,
+            "Ada",
+            "<ada@x>",
+            "1790000000 +0130",
+            "two\nlines\t%\n",
+        ],
+        ["refs/tags/iris#prod#1", "tag", sha, "", "", "", "no tagger\n"],
+        ["refs/tags/light", "commit", "", "", "", "", "commit message\n"],
+    ]
+    raw = "".join("\0".join(row) + "\0\n" for row in rows).encode()
+    records = parse_records(raw)
+    assert [r.name for r in records] == ["iris@v1.0.0", "iris#prod#1", "light"]
+    assert records[0].message == "two\nlines\t%\n"
+    assert (records[0].time, records[0].offset, records[0].email) == (1790000000, 90, "ada@x")
+    assert (records[1].annotated, records[1].time) == (True, 0)
+    assert records[2].annotated is False

@@ -238,3 +238,31 @@ def test_random_registries_read_as_gto_reads_them(
             read_registry(repo).show()
         return
     assert_same_as_gto(repo)
+
+
+def test_api_answers_agree_with_gto(tmp_path: Path) -> None:
+    """The typed API (what promote and the gates call) says what `gto show` says."""
+    repo = init(tmp_path / "repo")
+    reassign(repo, lambda i: T0 + i)
+    registry = read_registry(repo)
+    show = gto_show(repo)["iris"]
+    assert [v.version for v in registry.versions("iris")] == ["v1.0.0", "v1.1.0"]
+    latest = registry.latest("iris")
+    assert latest is not None
+    assert latest.version == show["version"] == "v1.1.0"
+    assert latest.tag == "iris@v1.1.0"
+    assert len(latest.commit) == 40
+    assert latest.created.timestamp() == T0 + 1
+    assert {s: v.version for s, v in registry.stages("iris").items()} == {
+        s: v for s, v in show["stage"].items() if v
+    }
+    current = registry.current("iris", "prod")
+    assert current is not None
+    assert current.version == "v1.0.0"  # rolled back by iris#prod#3
+    assert registry.current("iris", "nope") is None
+    assert registry.next_counter("iris") == 5
+    assert registry.next_counter("unknown") == 1
+    assert registry.history("iris")[0].tag in {"iris#prod#3", "iris#dev#4"}
+    assert registry.models() == ("iris",)
+    assert registry.latest("unknown") is None
+    assert registry.versions("unknown") == ()

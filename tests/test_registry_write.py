@@ -79,3 +79,29 @@ def test_refusals_change_no_tag(tmp_path: Path, setup: str, call: object, match:
     with pytest.raises(UserError, match=match):
         call(repo, commits)  # type: ignore[operator]
     assert tags(repo) == before
+
+
+def test_next_version_skips_every_taken_number(tmp_path: Path) -> None:
+    """GTO's own bump starts from the highest active version, so after a deregistration it
+    proposes a number whose tag exists; mlcode bumps past every version ever tagged."""
+    import gto.api
+
+    from mlcode.errors import UserError as Refused
+
+    repo = init(tmp_path / "repo")
+    c1, c2 = commit(repo, "one"), commit(repo, "two", T0 + 1)
+    tag(repo, "iris@v0.1.0", c1)
+    tag(repo, "iris@v0.2.0", c2)
+    tag(repo, "iris@v0.2.0!", c2, T0 + 1)
+    lightweight(repo, "iris@v0.3.0", c2)
+    registry = read_registry(repo)
+    assert registry.taken_versions("iris") == ("v0.1.0", "v0.2.0", "v0.3.0")
+    assert registry.next_version("iris") == "v0.4.0"
+    assert registry.next_version("iris", "patch") == "v0.3.1"
+    assert registry.next_version("new") == "v0.1.0"
+    c3 = commit(repo, "three", T0 + 2)
+    with pytest.raises(Exception, match="exists"):  # GTO's bump collides
+        gto.api.register(str(repo), "iris", c3, bump_minor=True)
+    with pytest.raises(Refused, match="already"):
+        register(repo, "iris", "v0.3.0", c3, "m")
+    assert register(repo, "iris", registry.next_version("iris"), c3, "m") == "iris@v0.4.0"

@@ -7,7 +7,6 @@ Fast on purpose: it imports click and mlcode.registry only (no ml.yaml, no pydan
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +48,8 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def _overview(registry: Registry, as_json: bool) -> None:
     show = registry.show()
     if as_json:
+        import json  # only here: the table needs no JSON
+
         out: dict[str, Any] = {}
         for name in sorted(show):
             latest = registry.latest(name)
@@ -97,6 +98,8 @@ def _one(registry: Registry, model: str, as_json: bool) -> None:
     stages = {s: v.version for s, v in registry.stages(model).items()}
     latest = registry.latest(model)
     if as_json:
+        import json
+
         out = {
             "model": model,
             "deprecated": deprecated,

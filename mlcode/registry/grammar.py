@@ -6,7 +6,8 @@ build the names mlcode writes, and order and bump semantic versions (pure: no gi
     deprecate   <model>@deprecated          (any of them may end in #<n>)
 
 A model in a subfolder, `dir:name`, is written `dir=name` in tags. The regular expressions are
-GTO's own (gto/constants.py), character for character, so a name is GTO's exactly when it is ours.
+GTO's own (gto/constants.py, gto 1.10.1, Apache License 2.0), character for character, so a name
+is GTO's exactly when it is ours.
 """
 
 from __future__ import annotations

@@ -6,13 +6,19 @@ each stage, and what happened when. Its answers are `gto show` / `gto history`'s
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from mlcode.adapters.proc import run_bytes
-from mlcode.registry.grammar import is_model_name, semver_key, tag_counter
+from mlcode.registry.grammar import (
+    Bump,
+    next_version,
+    parse_tag,
+    semver_key,
+    tag_counter,
+)
 from mlcode.registry.state import Artifact, CommitInfo, Event, TagRecord, Version, build_state
 
 # NUL-separated fields; the free-text message last. git ends each record with a newline.
@@ -129,6 +135,8 @@ class Registry:
 
     artifacts: Mapping[str, Artifact]
     counters: Mapping[str, int]
+    # model → every version named by a version tag (`@v…` or `@v…!`), lightweight ones included
+    version_tags: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def _artifact(self, model: str) -> Artifact | None:
         return self.artifacts.get(model)
@@ -152,13 +160,16 @@ class Registry:
         )
 
     def taken_versions(self, model: str) -> tuple[str, ...]:
-        """Every version that has a tag, deregistered ones included (a new version must not reuse
-        one: its tag exists), lowest to highest."""
-        artifact = self._artifact(model)
-        if artifact is None:
-            return ()
-        names = {v.version for v in artifact.versions if v.registrations or v.deregistrations}
-        return tuple(sorted(names, key=semver_key))
+        """Every version named by a tag, deregistered ones (and lightweight tags) included: a new
+        version must not reuse one, its tag exists. Lowest to highest."""
+        return tuple(sorted(self.version_tags.get(model, ()), key=semver_key))
+
+    def next_version(self, model: str, bump: Bump = "minor") -> str:
+        """The version a new registration of `model` gets: `bump` of the highest version ever
+        tagged (GTO bumps the highest *active* one, which after a deregistration proposes a
+        number whose tag exists). The first is `next_version(None, bump)`: v0.1.0 for minor."""
+        taken = self.taken_versions(model)
+        return next_version(taken[-1] if taken else None, bump)
 
     def latest(self, model: str) -> ModelVersion | None:
         """The highest registered, not deregistered version (`gto show`'s "version")."""
@@ -253,7 +264,7 @@ def parse_records(raw: bytes) -> list[TagRecord]:
         ref = chunk[0].removeprefix("\n").removeprefix("refs/tags/")
         kind, target, tagger, email, date, message = chunk[1:]
         annotated = kind == "tag"
-        time, offset = _raw_date(date) if annotated else (0, 0)
+        time, offset = _raw_date(date) if annotated and date.strip() else (0, 0)
         records.append(
             TagRecord(
                 name=ref,
@@ -284,12 +295,24 @@ def registry_of(
 ) -> Registry:
     """The registry these tags make (pure, given `commits`, which looks commits up)."""
     counters: dict[str, int] = {}
+    versions: dict[str, set[str]] = {}
     for record in records:
-        counted = tag_counter(record.name)
+        name = record.name
+        if "@v" in name:
+            parsed = parse_tag(name)
+            if parsed is not None and parsed.version is not None:
+                versions.setdefault(parsed.model, set()).add(parsed.version)
+        if not name.rpartition("#")[2].isdigit():
+            continue  # no counter: skip the regular expression
+        counted = tag_counter(name)
         if counted is not None:
             model, counter = counted
             counters[model] = max(counters.get(model, 0), counter)
-    return Registry(artifacts=build_state(records, commits), counters=counters)
+    return Registry(
+        artifacts=build_state(records, commits),
+        counters=counters,
+        version_tags={m: frozenset(v) for m, v in versions.items()},
+    )
 
 
 _COMMIT_FORMAT = "--format=%H%x00%cd%x00%an%x00%ae%x00%B%x00"
@@ -333,7 +356,6 @@ __all__ = [
     "HistoryEvent",
     "ModelVersion",
     "Registry",
-    "is_model_name",
     "parse_records",
     "read_registry",
     "registry_of",

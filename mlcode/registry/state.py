@@ -7,6 +7,8 @@ writes its tags within one second, so ties are the common case, not the corner: 
 answer on a tie needs GTO's exact order of operations, which is why this is a port and not a
 re-derivation. What GTO's pydantic models add (validation, JSON) is left out; what it reads from
 `artifacts.yaml` at HEAD (annotations of models never tagged) is left out too.
+
+GTO is Iterative's, under the Apache License 2.0; this module follows its logic (gto 1.10.1).
 """
 
 from __future__ import annotations
@@ -354,18 +356,21 @@ def _event_of(record: TagRecord) -> tuple[str, EventName, str | None, str | None
     return parsed.model, names[parsed.kind], parsed.version, parsed.stage
 
 
-def _make(record: TagRecord, artifact: str, name: EventName, **extra: str | None) -> Event:
+def _make(
+    record: TagRecord, artifact: str, name: EventName, version: str | None, stage: str | None
+) -> Event:
     return Event(
-        event=name,
-        artifact=artifact,
-        time=record.time,
-        offset=record.offset,
-        author=record.tagger,
-        email=record.email,
-        message=record.message.strip(),
-        commit=record.target,
-        tag=record.name,
-        **extra,
+        name,
+        artifact,
+        record.time,
+        record.offset,
+        record.tagger,
+        record.email,
+        record.message.strip(),
+        record.target,
+        record.name,
+        version,
+        stage,
     )
 
 
@@ -394,7 +399,7 @@ def build_state(
                 found = artifact.find_version(commit=record.target, create=True)
                 assert found is not None
                 version = found.version
-            artifact.add(_make(record, model, name, version=version, stage=stage))
+            artifact.add(_make(record, model, name, version, stage))
     # GTO's enrichment pass: each version gets a `commit` event at its commit's time.
     wanted = _commits_that_matter(state)
     infos = commits(sorted(wanted)) if wanted else {}

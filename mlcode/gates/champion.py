@@ -31,8 +31,9 @@ def commit_of(root: Path, rev: str) -> str | None:
 
     if rev.startswith("-"):
         return None
-    out = git.git(root, "rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}",
-                  check=False)  # fmt: skip
+    out = git.git(
+        root, "rev-parse", "--verify", "-q", "--end-of-options", f"{rev}^{{commit}}", check=False
+    )
     return out.strip() or None
 
 
@@ -73,31 +74,20 @@ def from_ref(root: Path, model: str, ref: str) -> ChampionInfo:
 
 def from_registry(root: Path, model: str, stage: str) -> ChampionInfo | None:
     """The version the registry assigns to `stage`, or None when it assigns none."""
-    current = _registry_current(root, model, stage)
+    from mlcode.registry.read import read_registry
+
+    current = read_registry(root).current(model, stage)
     if current is None:
         return None
-    version, commit = current
+    if current.registered:
+        version: str | None = current.version
+        source = f"registry: {model}@{current.version} ({stage})"
+    else:  # GTO lets a stage point at a commit with no registered version
+        version = None
+        source = f"registry: {model} at commit {current.commit[:12]} ({stage})"
     return ChampionInfo(
-        model,
-        version,
-        commit,
-        f"registry: {model}@{version} ({stage})",
-        note=_same_as_head(root, commit),
+        model, version, current.commit, source, note=_same_as_head(root, current.commit)
     )
-
-
-def _registry_current(root: Path, model: str, stage: str) -> tuple[str, str] | None:
-    """(version, commit) of the registry's current version of `model` in `stage`."""
-    import importlib
-
-    try:  # the registry reader arrives with the promotion work; without it, no registry champion
-        module = importlib.import_module("mlcode.registry.read")
-    except ImportError:
-        return None
-    current = module.read_registry(root).current(model, stage)
-    if current is None:
-        return None
-    return str(current.version), str(current.commit)
 
 
 def base_ref(root: Path, base: str) -> str | None:

@@ -75,15 +75,15 @@ def _model(root: Path, spec: MlSpec, name: str, champion_ref: str | None) -> Mod
             )
         if gate.vs_champion is not None:
             vs = gate.vs_champion
+            # No values: no champion yet (or no rule asked for one).
             got = values.get(vs.confidence) if values is not None else None
-            found = champion is not None and champion.found and got is not None
             rows.append(
                 rules.champion_row(
                     name,
                     gate.metric,
                     rules.ChampionRule(vs.min_improvement, vs.max_regression, vs.relative),
                     reading,
-                    got.get(gate.metric) if found and got is not None else None,
+                    None if got is None else got.get(gate.metric),
                     require_champion=model.promotion.require_champion,
                     fail_on_missing=strict,
                     interval=None if got is None else got.intervals.get(gate.metric),

@@ -51,8 +51,8 @@ def require_fresh(root: Path, models: Sequence[str]) -> None:
     behind = out_of_sync(root)
     if behind:
         raise UserError(
-            f"{' and '.join(behind)} do not match ml.yaml: the gates would judge metrics of "
-            "an outdated pipeline",
+            f"{' and '.join(behind)} {'does' if len(behind) == 1 else 'do'} not match ml.yaml: "
+            "the gates would judge metrics of an outdated pipeline",
             hint="Run `mlcode apply`, then `mlcode run`, then `mlcode gates` again.",
         )
     stale = stale_stages(root, models)

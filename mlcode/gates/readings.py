@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,8 +110,3 @@ def _names_from_columns(columns: object) -> tuple[str, ...] | None:
         if isinstance(entry, Mapping) and entry.get("drifted") is True:
             out.append(str(name))
     return tuple(out)
-
-
-def first_problem(readings: Sequence[Reading]) -> Missing | None:
-    """The first Missing among `readings`, or None."""
-    return next((r for r in readings if isinstance(r, Missing)), None)

@@ -102,14 +102,33 @@ def _not_evaluated(
 ) -> GateRow:
     if fail_on_missing:
         return GateRow(
-            model, gate, rule, expected, actual, champion, "fail", f"{why} (fail closed)",
-            metric=metric, value=value, champion_value=champion_value, evaluated=False,
-        )  # fmt: skip
+            model,
+            gate,
+            rule,
+            expected,
+            actual,
+            champion,
+            "fail",
+            f"{why} (fail closed)",
+            metric=metric,
+            value=value,
+            champion_value=champion_value,
+            evaluated=False,
+        )
     return GateRow(
-        model, gate, rule, expected, actual, champion, "pass",
+        model,
+        gate,
+        rule,
+        expected,
+        actual,
+        champion,
+        "pass",
         f"not evaluated: {why}; passes because fail_on_missing is false",
-        metric=metric, value=value, champion_value=champion_value, evaluated=False,
-    )  # fmt: skip
+        metric=metric,
+        value=value,
+        champion_value=champion_value,
+        evaluated=False,
+    )
 
 
 def threshold_row(
@@ -137,9 +156,18 @@ def threshold_row(
         else f"{metric} {fmt(reading)} is {'below' if kind == 'min' else 'above'} {fmt(bound)}"
     )
     return GateRow(
-        model, "metric", rule, expected, fmt(reading), None, "pass" if ok else "fail", reason,
-        metric=metric, value=reading, bound=bound,
-    )  # fmt: skip
+        model,
+        "metric",
+        rule,
+        expected,
+        fmt(reading),
+        None,
+        "pass" if ok else "fail",
+        reason,
+        metric=metric,
+        value=reading,
+        bound=bound,
+    )
 
 
 def champion_rule_text(metric: str, rule: ChampionRule) -> str:
@@ -184,25 +212,55 @@ def champion_row(
     if champion is None:
         if require_champion:
             return GateRow(
-                model, "vs_champion", text, "a champion", _shown(reading), None, "fail",
+                model,
+                "vs_champion",
+                text,
+                "a champion",
+                _shown(reading),
+                None,
+                "fail",
                 "no champion yet, and promotion.require_champion is true",
-                metric=metric, value=_number(reading),
-            )  # fmt: skip
+                metric=metric,
+                value=_number(reading),
+            )
         return GateRow(
-            model, "vs_champion", text, "-", _shown(reading), None, "pass",
+            model,
+            "vs_champion",
+            text,
+            "-",
+            _shown(reading),
+            None,
+            "pass",
             "no champion yet: nothing to compare with (promotion.require_champion is false)",
-            metric=metric, value=_number(reading), evaluated=False,
-        )  # fmt: skip
+            metric=metric,
+            value=_number(reading),
+            evaluated=False,
+        )
     if isinstance(reading, Missing):
         return _not_evaluated(
-            model, "vs_champion", text, "-", reading.reason, fail_on_missing, metric=metric,
-            champion=_shown(champion), champion_value=_number(champion),
-        )  # fmt: skip
+            model,
+            "vs_champion",
+            text,
+            "-",
+            reading.reason,
+            fail_on_missing,
+            metric=metric,
+            champion=_shown(champion),
+            champion_value=_number(champion),
+        )
     if isinstance(champion, Missing):
         return _not_evaluated(
-            model, "vs_champion", text, "-", f"champion: {champion.reason}", fail_on_missing,
-            metric=metric, actual=fmt(reading), champion="unreadable", value=reading,
-        )  # fmt: skip
+            model,
+            "vs_champion",
+            text,
+            "-",
+            f"champion: {champion.reason}",
+            fail_on_missing,
+            metric=metric,
+            actual=fmt(reading),
+            champion="unreadable",
+            value=reading,
+        )
     bound, sign = champion_bound(metric, rule, champion)
     ok = at_least(reading, bound) if sign == ">=" else at_most(reading, bound)
     delta = reading - champion
@@ -215,10 +273,20 @@ def champion_row(
     needed = f"needs {sign} {fmt(bound)}"
     reason = f"{metric} {fmt(reading)} is {change} ({fmt(champion)}); {needed}"
     return GateRow(
-        model, "vs_champion", text, f"{sign} {fmt(bound)}", f"{fmt(reading)} ({delta:+.6g})",
-        fmt(champion), "pass" if ok else "fail", reason,
-        metric=metric, value=reading, bound=bound, champion_value=champion, interval=interval,
-    )  # fmt: skip
+        model,
+        "vs_champion",
+        text,
+        f"{sign} {fmt(bound)}",
+        f"{fmt(reading)} ({delta:+.6g})",
+        fmt(champion),
+        "pass" if ok else "fail",
+        reason,
+        metric=metric,
+        value=reading,
+        bound=bound,
+        champion_value=champion,
+        interval=interval,
+    )
 
 
 def drift_row(
@@ -245,9 +313,17 @@ def drift_row(
         named = "no column drifted"
     reason = named if ok else f"too many columns drifted; {named}"
     return GateRow(
-        model, "drift", rule, expected, actual, None, "pass" if ok else "fail", reason,
-        value=reading.drifted_share, bound=max_drifted_share,
-    )  # fmt: skip
+        model,
+        "drift",
+        rule,
+        expected,
+        actual,
+        None,
+        "pass" if ok else "fail",
+        reason,
+        value=reading.drifted_share,
+        bound=max_drifted_share,
+    )
 
 
 def _number(reading: Reading | None) -> float | None:

@@ -1,15 +1,21 @@
-"""Benchmark: mlcode's drift step core against Evidently 0.7's DataDriftPreset on the same data.
+"""Benchmark: `mlcode drift` against Evidently 0.7's DataDriftPreset and against a floor process.
 
-Generates reference/current datasets (20 numeric + 5 categorical columns; with and without a real
-shift), writes them as Parquet (and CSV for mlcode's CSV path), then runs each engine in its own
-process and reports per-column agreement (method, verdict, statistic) and each process's wall time
-and peak memory (max RSS, data loading and imports included).
+Generates reference/current Parquet files (20 numeric + 5 categorical columns; with and without a
+real shift on 5 numeric and 2 categorical columns), then runs each engine as a whole process of its
+own (imports and data loading included) and prints wall time, peak memory (max RSS of that process,
+measured by a launcher that waits for it) and the per-column verdicts side by side:
 
-Evidently runs in a separate virtual environment (it needs `pandas<3`):
+- `mlcode drift --reference R --current C --json -q`, the command a user runs;
+- Evidently 0.7's DataDriftPreset in its own virtual environment (it needs `pandas<3`);
+- the floor: a process that reads the same Parquet columns and sorts each numeric column of both
+  files, which any exact engine has to do.
 
-    python -m venv /tmp/evvenv && /tmp/evvenv/bin/pip install evidently 'pandas<3'
-    /tmp/venv/bin/python benchmarks/bench_drift.py                       # 800, 10k, 100k rows
-    /tmp/venv/bin/python benchmarks/bench_drift.py --rows 1000000 --no-evidently
+Goals (ISSUE-9): at 1M rows mlcode >= 25x faster than Evidently (whole process), within 2x of the
+floor, <= 1/3 of Evidently's peak memory, the same verdict on every column; 10M rows <= 1.2 GB.
+
+    python -m venv /tmp/evvenv && /tmp/evvenv/bin/pip install 'evidently>=0.7,<0.8' 'pandas<3'
+    python benchmarks/bench_drift.py                            # 100k and 1M with Evidently, 10M
+    python benchmarks/bench_drift.py --rows 100000 --big-rows 0 # quick
 
 This file imports only the standard library at top level: its worker mode runs under either venv.
 """
@@ -42,66 +48,61 @@ EVIDENTLY_NAMES = {
 # -- data ---------------------------------------------------------------------------------------
 
 
-def generate(rows: int, shift: bool, seed: int) -> tuple[Any, Any]:
-    """Two DataFrames; with `shift`, 5 numeric and 2 categorical columns really change."""
+def write_parquet(path: Path, rows: int, moved: bool, seed: int) -> None:
+    """One dataset, written in row groups of 1M rows (bounded memory at any size); with `moved`,
+    5 numeric and 2 categorical columns really change."""
     import numpy as np
-    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
-
-    def frame(moved: bool) -> Any:
+    letters = np.array(list("abcdefgh"))
+    writer: Any = None
+    for start in range(0, rows, 1_000_000):
+        n = min(1_000_000, rows - start)
         data: dict[str, Any] = {}
         for i, name in enumerate(NUMERIC):
             delta = 0.3 if (moved and i < 5) else 0.0
             if i < 12:
-                data[name] = rng.normal(delta, 1.0 + i / 10, rows)
+                data[name] = rng.normal(delta, 1.0 + i / 10, n)
             elif i < 14:
-                data[name] = rng.lognormal(1 + delta, 0.5, rows)
+                data[name] = rng.lognormal(1 + delta, 0.5, n)
             elif i < 17:  # few distinct values: tested as categories
                 p = [0.4, 0.3, 0.2, 0.1] if not (moved and i == 14) else [0.2, 0.3, 0.2, 0.3]
-                data[name] = rng.choice(4, rows, p=p)
+                data[name] = rng.choice(4, n, p=p)
             else:  # 12 distinct integers
-                data[name] = rng.integers(0, 12, rows)
-        letters = "abcdefgh"
+                data[name] = rng.integers(0, 12, n)
         for i, name in enumerate(CATEGORICAL):
             k = 2 if i == 4 else 3 + i
             p = np.full(k, 1 / k)
             if moved and i in (0, 4):
                 p = np.linspace(1, 3, k)
                 p /= p.sum()
-            data[name] = rng.choice(list(letters[:k]), rows, p=p)
-        return pd.DataFrame(data)
-
-    return frame(False), frame(shift)
+            data[name] = pa.array(letters[:k][rng.choice(k, n, p=p)].astype(object))
+        table = pa.table(data)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    writer.close()
 
 
 # -- workers (each in its own process) -----------------------------------------------------------
 
 
-def work_mlcode(ref: str, cur: str) -> dict[str, Any]:
-    from mlcode.drift.detect import ColumnSettings
-    from mlcode.drift.files import DataFile, compare_files
+def work_floor(ref: str, cur: str) -> dict[str, Any]:
+    """Read the same Parquet columns and sort each numeric column of both files: the floor."""
+    import numpy as np
+    import pyarrow.parquet as pq
 
-    fmt = "csv" if ref.endswith(".csv") else "parquet"
-    start = time.perf_counter()
-    result = compare_files(
-        DataFile(Path(ref), ref, fmt),
-        DataFile(Path(cur), cur, fmt),
-        NUMERIC,
-        CATEGORICAL,
-        ColumnSettings(),
-        {},
-        0.5,
-    )
-    seconds = time.perf_counter() - start
-    return {
-        "seconds_compute": seconds,
-        "columns": {
-            c.name: {"method": c.method, "statistic": c.statistic, "drifted": c.drifted}
-            for c in result.columns
-        },
-        "drifted_share": result.drifted_share,
-    }
+    for path in (ref, cur):
+        parquet = pq.ParquetFile(path)
+        for name in NUMERIC:
+            column = parquet.read(columns=[name]).column(0)
+            values = np.concatenate([c.to_numpy() for c in column.chunks]).astype(np.float64)
+            values.sort()
+        for name in CATEGORICAL:
+            parquet.read(columns=[name])
+    return {"columns": {}, "drifted_share": None}
 
 
 def work_evidently(ref: str, cur: str) -> dict[str, Any]:
@@ -140,27 +141,68 @@ def work_evidently(ref: str, cur: str) -> dict[str, Any]:
     return {"seconds_compute": seconds, "columns": columns, "drifted_share": share}
 
 
+WORKERS = {"evidently": work_evidently, "floor": work_floor}
+
+
 def worker(engine: str, ref: str, cur: str, out: str) -> None:
-    result = work_mlcode(ref, cur) if engine == "mlcode" else work_evidently(ref, cur)
-    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result = WORKERS[engine](ref, cur)
     Path(out).write_text(json.dumps(result), encoding="utf-8")
 
 
-def run_worker(python: str, engine: str, ref: Path, cur: Path, tmp: Path) -> dict[str, Any]:
-    out = tmp / f"{engine}-{ref.suffix[1:]}.json"
+def measure(command: list[str]) -> None:
+    """Run `command` as the only child of this process; print its wall time and max RSS."""
     start = time.perf_counter()
+    code = subprocess.run(command, check=False).returncode
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        json.dumps(
+            {
+                "code": code,
+                "seconds_wall": wall,
+                "seconds_cpu": cpu,
+                "max_rss_mb": usage.ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+def run_worker(python: str, engine: str, ref: Path, cur: Path, tmp: Path) -> dict[str, Any]:
+    """Run one engine in a process of its own, measured by a launcher (mlcode: the CLI itself)."""
+    out = tmp / f"{engine}.json"
+    if engine == "mlcode":
+        # the measured process is `mlcode drift` itself; the worker only reads its output
+        target = [sys.executable, "-m", "mlcode", "drift", "--reference", str(ref)]
+        target += ["--current", str(cur), "--json", "-q"]
+    else:
+        target = [python, __file__, "--worker", engine, str(ref), str(cur), str(out)]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.run(
-        [python, __file__, "--worker", engine, str(ref), str(cur), str(out)],
+        [sys.executable, __file__, "--measure", *target],
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        env=env,
     )
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{engine} worker failed:\n{proc.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    result["seconds_wall"] = wall
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"{engine} failed:\n{proc.stderr[-3000:]}")
+    measured = json.loads(lines[-1])
+    if measured["code"] != 0:
+        raise SystemExit(f"{engine} exited {measured['code']}:\n{proc.stderr[-3000:]}")
+    if engine == "mlcode":
+        report = json.loads("\n".join(lines[:-1]))
+        result: dict[str, Any] = {
+            "columns": {
+                name: {"method": c["method"], "statistic": c["statistic"], "drifted": c["drifted"]}
+                for name, c in report["columns"].items()
+            },
+            "drifted_share": report["dataset"]["drifted_share"],
+        }
+    else:
+        result = json.loads(out.read_text(encoding="utf-8"))
+    result.update(measured)
     return result
 
 
@@ -191,71 +233,105 @@ def compare(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def side_by_side(runs: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per column: each engine's method, statistic and verdict."""
+    engines = [e for e in runs if runs[e]["columns"]]
+    lines = [f"    {'column':<8} " + " | ".join(f"{e:<36}" for e in engines)]
+    for name in NUMERIC + CATEGORICAL:
+        cells = []
+        for engine in engines:
+            c = runs[engine]["columns"].get(name)
+            cells.append(
+                "-".ljust(36)
+                if c is None
+                else f"{c['method']:<13} {c['statistic']:>12.6g} {'DRIFT' if c['drifted'] else 'ok':<5}".ljust(
+                    36
+                )
+            )
+        lines.append(f"    {name:<8} " + " | ".join(cells))
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[800, 10_000, 100_000])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--big-rows", type=int, default=10_000_000, help="mlcode and floor only (0: skip)"
+    )
     parser.add_argument(
         "--evidently-python", default=os.environ.get("EVIDENTLY_PYTHON", "/tmp/evvenv/bin/python")
     )
     parser.add_argument("--no-evidently", action="store_true")
-    parser.add_argument("--no-csv", action="store_true", help="skip mlcode's CSV path")
     parser.add_argument(
         "--worker", nargs=4, metavar=("ENGINE", "REF", "CUR", "OUT"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--measure", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.measure:
+        measure(args.measure)
+        return
     if args.worker:
         worker(*args.worker)
         return
     use_evidently = not args.no_evidently and Path(args.evidently_python).exists()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; evidently: {use_evidently}")
-    header = f"{'rows':>8} {'shift':>5}  {'engine':<16} {'wall s':>7} {'compute s':>9} {'max RSS MB':>10} {'drifted':>7}"
+    header = (
+        f"{'rows':>9} {'shift':>5}  {'engine':<14} {'wall s':>7} {'cpu s':>7} {'max RSS MB':>10} "
+        f"{'drifted':>7}"
+    )
     print(header)
     print("-" * len(header))
     summaries: list[str] = []
-    for rows in args.rows:
+    sizes = [(rows, True) for rows in args.rows] + (
+        [(args.big_rows, False)] if args.big_rows else []
+    )
+    for rows, with_evidently in sizes:
         for shift in (False, True):
             with tempfile.TemporaryDirectory(prefix="bench-drift-") as tmpdir:
                 tmp = Path(tmpdir)
-                ref_df, cur_df = generate(rows, shift, seed=rows + shift)
                 ref_pq, cur_pq = tmp / "ref.parquet", tmp / "cur.parquet"
-                ref_df.to_parquet(ref_pq, index=False)
-                cur_df.to_parquet(cur_pq, index=False)
+                write_parquet(ref_pq, rows, False, seed=2 * rows)
+                write_parquet(cur_pq, rows, shift, seed=2 * rows + 1)
                 runs: dict[str, dict[str, Any]] = {
-                    "mlcode parquet": run_worker(sys.executable, "mlcode", ref_pq, cur_pq, tmp)
+                    "mlcode": run_worker(sys.executable, "mlcode", ref_pq, cur_pq, tmp),
+                    "floor": run_worker(sys.executable, "floor", ref_pq, cur_pq, tmp),
                 }
-                if not args.no_csv:
-                    ref_csv, cur_csv = tmp / "ref.csv", tmp / "cur.csv"
-                    ref_df.to_csv(ref_csv, index=False)
-                    cur_df.to_csv(cur_csv, index=False)
-                    runs["mlcode csv"] = run_worker(sys.executable, "mlcode", ref_csv, cur_csv, tmp)
-                del ref_df, cur_df
-                if use_evidently:
+                if use_evidently and with_evidently:
                     runs["evidently 0.7"] = run_worker(
                         args.evidently_python, "evidently", ref_pq, cur_pq, tmp
                     )
                 for engine, res in runs.items():
                     drifted = sum(1 for c in res["columns"].values() if c["drifted"])
+                    shown = f"{drifted:>4}/{len(res['columns'])}" if res["columns"] else "-"
                     print(
-                        f"{rows:>8} {('yes' if shift else 'no'):>5}  {engine:<16} {res['seconds_wall']:>7.2f} "
-                        f"{res['seconds_compute']:>9.2f} {res['max_rss_mb']:>10.0f} {drifted:>4}/{len(res['columns'])}"
+                        f"{rows:>9} {('yes' if shift else 'no'):>5}  {engine:<14} "
+                        f"{res['seconds_wall']:>7.2f} {res['seconds_cpu']:>7.2f} "
+                        f"{res['max_rss_mb']:>10.0f} {shown:>7}",
+                        flush=True,
                     )
-                if "mlcode csv" in runs:
-                    same = compare(runs["mlcode parquet"], runs["mlcode csv"])
-                    summaries.append(
-                        f"{rows} rows, shift={shift}: mlcode csv vs parquet: {same['same_verdict']}/"
-                        f"{same['columns']} verdicts, max |Δstat| {same['max_abs_stat_diff']:.2e}"
+                mine, floor = runs["mlcode"], runs["floor"]
+                line = (
+                    f"{rows} rows, shift={shift}: mlcode {mine['seconds_wall']:.2f} s "
+                    f"{mine['max_rss_mb']:.0f} MB; floor {floor['seconds_wall']:.2f} s "
+                    f"(mlcode / floor {mine['seconds_wall'] / floor['seconds_wall']:.2f}x wall, "
+                    f"{mine['seconds_cpu'] / floor['seconds_cpu']:.2f}x cpu)"
+                )
+                if "evidently 0.7" in runs:
+                    theirs = runs["evidently 0.7"]
+                    agree = compare(mine, theirs)
+                    line += (
+                        f"; Evidently {theirs['seconds_wall']:.1f} s {theirs['max_rss_mb']:.0f} MB: "
+                        f"{theirs['seconds_wall'] / mine['seconds_wall']:.1f}x faster (cpu "
+                        f"{theirs['seconds_cpu'] / mine['seconds_cpu']:.1f}x), memory "
+                        f"{mine['max_rss_mb'] / theirs['max_rss_mb']:.2f} of Evidently's; "
+                        f"methods {agree['same_method']}/{agree['columns']}, verdicts "
+                        f"{agree['same_verdict']}/{agree['columns']}, max |Δstat| "
+                        f"{agree['max_abs_stat_diff']:.2e}"
                     )
-                if use_evidently:
-                    agree = compare(runs["mlcode parquet"], runs["evidently 0.7"])
-                    summaries.append(
-                        f"{rows} rows, shift={shift}: vs Evidently: methods {agree['same_method']}/"
-                        f"{agree['columns']}, verdicts {agree['same_verdict']}/{agree['columns']}, "
-                        f"max |Δstat| {agree['max_abs_stat_diff']:.2e}, drifted share "
-                        f"{runs['mlcode parquet']['drifted_share']:.2f} vs {runs['evidently 0.7']['drifted_share']:.2f}"
-                    )
-                    summaries.extend(f"    {line}" for line in agree["disagreements"])
+                summaries.append(line)
+                summaries.extend(side_by_side(runs))
     print()
-    print("Agreement")
+    print("Summary and per-column verdicts (method, statistic, verdict)")
     for line in summaries:
         print(f"  {line}")
 

@@ -245,3 +245,16 @@ def test_value_counts_aligns_keys() -> None:
 def test_identical_frequencies_give_zero(fn: object) -> None:
     assert callable(fn)
     assert fn(np.array([3, 5, 2]), np.array([6, 10, 4])) == pytest.approx(0.0, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(SAMPLE, FEW_VALUES), st.one_of(SAMPLE, FEW_VALUES))
+def test_merged_forms_match_the_plain_ones(reference: list[float], current: list[float]) -> None:
+    ref, cur = np.sort(arr(reference)), np.sort(arr(current))
+    merged = stattests.merge_sorted(ref, cur)
+    assert stattests.distinct_count(merged[0]) == np.unique(np.concatenate([ref, cur])).size
+    assert close(stattests.wasserstein_merged(ref, cur, merged), stattests.wasserstein(ref, cur))
+    got = stattests.binned_counts_merged(ref, cur, merged)
+    expected = stattests.binned_counts(ref, cur)
+    assert got[0].tolist() == expected[0].tolist()
+    assert got[1].tolist() == expected[1].tolist()

@@ -115,13 +115,12 @@ def test_no_drift_on_same_distribution(tmp_path: Path, ref_name: str, cur_name: 
         "drifted_columns",
         "columns",
         "dataset_drift",
-        "per_column",
     }
     assert all(isinstance(leaf, int | float | bool) for leaf in leaves(metrics))
     assert metrics["columns"] == 4
     assert metrics["drifted_columns"] == 0
     assert metrics["dataset_drift"] is False
-    assert set(metrics["per_column"]) == {"age", "income", "visits", "plan"}
+    assert set(report["columns"]) == {"age", "income", "visits", "plan"}
     methods = {name: col["method"] for name, col in report["columns"].items()}
     assert methods == {
         "age": "wasserstein",
@@ -140,9 +139,9 @@ def test_drift_on_shifted_distribution(tmp_path: Path) -> None:
     params(tmp_path, write(tmp_path, "ref.parquet", ref), write(tmp_path, "cur.parquet", cur))
     drift_step.run(tmp_path, MODEL)
     metrics, report = outputs(tmp_path)
-    assert metrics["per_column"]["age"]["drifted"] is True
-    assert metrics["per_column"]["plan"]["drifted"] is True
-    assert metrics["per_column"]["income"]["drifted"] is False
+    assert report["columns"]["age"]["drifted"] is True
+    assert report["columns"]["plan"]["drifted"] is True
+    assert report["columns"]["income"]["drifted"] is False
     assert metrics["drifted_share"] == 0.5
     assert metrics["dataset_drift"] is True  # 0.5 >= max_drifted_share 0.5: the gate fails
     assert report["dataset"]["gate_passed"] is False
@@ -158,13 +157,13 @@ def test_csv_and_parquet_give_the_same_result(tmp_path: Path) -> None:
     params(b, write(b, "ref.parquet", ref), write(b, "cur.parquet", cur))
     drift_step.run(a, MODEL)
     drift_step.run(b, MODEL)
-    ma, _ = outputs(a)
-    mb, _ = outputs(b)
-    for name, col in ma["per_column"].items():
-        assert col["drifted"] == mb["per_column"][name]["drifted"]
+    _, ra = outputs(a)
+    _, rb = outputs(b)
+    for name, col in ra["columns"].items():
+        assert col["drifted"] == rb["columns"][name]["drifted"]
         # CSV text round-trips floats to about 1e-15
         assert col["statistic"] == pytest.approx(
-            mb["per_column"][name]["statistic"], rel=1e-9, abs=1e-12
+            rb["columns"][name]["statistic"], rel=1e-9, abs=1e-12
         )
 
 
@@ -193,7 +192,7 @@ def test_column_overrides_method_threshold_ignore(tmp_path: Path) -> None:
     assert report["columns"]["income"]["threshold"] == 0.05  # not the jensenshannon threshold
     assert report["columns"]["visits"]["method"] == "jensenshannon"
     assert report["columns"]["visits"]["threshold"] == 0.2
-    assert "plan" not in metrics["per_column"]
+    assert "plan" not in report["columns"]
     assert report["skipped"]["plan"]["reason"].startswith("ignored")
     assert metrics["columns"] == 3
     assert report["dataset"]["max_drifted_share"] == 0.9
@@ -205,13 +204,14 @@ def test_all_missing_column_is_drifted_with_a_note(tmp_path: Path) -> None:
     ref["plan"] = None
     params(tmp_path, write(tmp_path, "ref.csv", ref), write(tmp_path, "cur.parquet", cur))
     drift_step.run(tmp_path, MODEL)
-    metrics, report = outputs(tmp_path)
-    assert metrics["per_column"]["income"] == {"statistic": 1.0, "threshold": 1.0, "drifted": True}
+    _, report = outputs(tmp_path)
+    income = report["columns"]["income"]
+    assert (income["statistic"], income["threshold"], income["drifted"]) == (1.0, 1.0, True)
     assert report["columns"]["income"]["method"] == "all_missing"
     assert "current" in report["columns"]["income"]["note"]
     assert report["columns"]["plan"]["method"] == "all_missing"
     assert "reference" in report["columns"]["plan"]["note"]
-    assert metrics["per_column"]["plan"]["drifted"] is True
+    assert report["columns"]["plan"]["drifted"] is True
 
 
 def test_column_missing_on_both_sides_is_skipped(tmp_path: Path) -> None:
@@ -221,7 +221,7 @@ def test_column_missing_on_both_sides_is_skipped(tmp_path: Path) -> None:
     params(tmp_path, write(tmp_path, "ref.parquet", ref), write(tmp_path, "cur.csv", cur))
     drift_step.run(tmp_path, MODEL)
     metrics, report = outputs(tmp_path)
-    assert "plan" not in metrics["per_column"]
+    assert "plan" not in report["columns"]
     assert metrics["columns"] == 3
     assert "all missing" in report["skipped"]["plan"]["reason"]
 
@@ -380,7 +380,7 @@ def test_step_matches_core_on_generated_files(
     )
     params(root, write(root, "ref.parquet", ref), write(root, "cur.csv", cur))
     drift_step.run(root, MODEL)
-    metrics, _ = outputs(root)
+    _, report = outputs(root)
     age = column_drift(
         "age", NumericSample.of(ref["age"].to_numpy(), cur["age"].to_numpy()), ColumnSettings()
     )
@@ -389,7 +389,7 @@ def test_step_matches_core_on_generated_files(
     )
     for name, expected in (("age", age), ("plan", plan_res)):
         assert not hasattr(expected, "reason")
-        got = metrics["per_column"][name]
+        got = report["columns"][name]
         assert got["drifted"] == expected.drifted  # type: ignore[union-attr]
         assert got["statistic"] == pytest.approx(expected.statistic, rel=1e-9, abs=1e-9)  # type: ignore[union-attr]
 

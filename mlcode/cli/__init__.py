@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("mlcode.cli.check:command", "Pre-commit check: valid, in sync, no large files."),
     "run": ("mlcode.cli.run:command", "Reproduce models through DVC and show their metrics."),
     "gates": ("mlcode.cli.gates:command", "Evaluate the gates: metrics, champion, drift."),
+    "drift": ("mlcode.cli.drift:command", "Data drift between two files or a model's datasets."),
     "step": ("mlcode.cli.step:command", "Run one built-in pipeline step (called by dvc.yaml)."),
     "promote": ("mlcode.cli.promote:command", "Promote models that pass: data, branch, tag, PR."),
     "models": (

@@ -45,7 +45,8 @@ from typing import Literal
 
 import numpy as np
 
-from mlcode.drift import stattests
+from mlcode.drift import sketch, stattests
+from mlcode.drift.sketch import ColumnSummary
 from mlcode.drift.stattests import CountArray, FloatArray
 from mlcode.errors import UserError
 
@@ -73,7 +74,10 @@ EVIDENTLY_DATASET_SHARE = 0.5
 
 @dataclass(frozen=True, eq=False)
 class NumericSample:
-    """One numeric column on both sides, missing values already dropped."""
+    """One numeric column on both sides, missing values dropped, each side sorted ascending.
+
+    Build one with `of` (any values) or from arrays already sorted (the file reader sorts in place).
+    """
 
     reference: FloatArray
     current: FloatArray
@@ -94,16 +98,21 @@ class NumericSample:
         return int(self.current.size)
 
     @cached_property
+    def merged(self) -> tuple[FloatArray, stattests.BoolArray]:
+        """Both sides merged in order, and which values come from the reference."""
+        return stattests.merge_sorted(self.reference, self.current)
+
+    @cached_property
     def n_unique(self) -> int:
         """Distinct values over both sides together."""
-        return int(np.unique(np.concatenate([self.reference, self.current])).size)
+        return stattests.distinct_count(self.merged[0])
 
     @classmethod
     def of(
         cls, reference: Sequence[float] | FloatArray, current: Sequence[float] | FloatArray
     ) -> NumericSample:
         """A sample from any float-like values; NaN and infinities are dropped."""
-        return cls(_finite(reference), _finite(current))
+        return cls(np.sort(_finite(reference)), np.sort(_finite(current)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,7 +161,42 @@ class CategoricalSample:
         return cls.from_counts(_count(reference), _count(current))
 
 
-Sample = NumericSample | CategoricalSample
+@dataclass(frozen=True, eq=False)
+class SketchedSample:
+    """One numeric column too large to sort whole, summarized on both sides while streamed
+    (`mlcode.drift.sketch`); `counts` gives the frequency counts of both sides (another streamed
+    pass, exact) when a frequency test needs them."""
+
+    reference: ColumnSummary
+    current: ColumnSummary
+    counts: Callable[[], tuple[CountArray, CountArray]]
+
+    @property
+    def kind(self) -> Kind:
+        """Always "numeric"."""
+        return "numeric"
+
+    @property
+    def n_reference(self) -> int:
+        """Reference values."""
+        return self.reference.n
+
+    @property
+    def n_current(self) -> int:
+        """Current values."""
+        return self.current.n
+
+    @property
+    def n_unique(self) -> int:
+        """Distinct values over both sides: exact up to the summaries' `max_distinct`, beyond that
+        a lower bound (`max_distinct + 1`), which decides the method all the same."""
+        ref, cur = self.reference.distinct, self.current.distinct
+        if ref is None or cur is None:
+            return self.reference.max_distinct + 1
+        return len(set(ref) | set(cur))
+
+
+Sample = NumericSample | CategoricalSample | SketchedSample
 
 
 @dataclass(frozen=True)
@@ -186,6 +230,7 @@ class ColumnResult:
     n_reference: int
     n_current: int
     note: str | None = None
+    estimate_bound: float | None = None  # sketched: how far the estimate can be from the exact one
 
     @property
     def statistic_kind(self) -> str:
@@ -209,6 +254,8 @@ class ColumnResult:
         }
         if self.note:
             out["note"] = self.note
+        if self.estimate_bound is not None:
+            out["estimate_bound"] = self.estimate_bound
         return out
 
 
@@ -260,16 +307,16 @@ class DriftResult:
         return self.drifted_share >= EVIDENTLY_DATASET_SHARE
 
     def metrics(self) -> dict[str, object]:
-        """The DVC metrics file: numeric and boolean leaves only (pipeline contract)."""
+        """The DVC metrics file: the summary only, numeric and boolean leaves (pipeline contract).
+
+        Per-column detail lives in the report: a metrics file with a key per column makes
+        `dvc metrics show` on a project with several models a table too wide to read.
+        """
         return {
             "drifted_share": self.drifted_share,
             "drifted_columns": self.drifted_columns,
             "columns": self.evaluated,
             "dataset_drift": self.dataset_drift,
-            "per_column": {
-                c.name: {"statistic": c.statistic, "threshold": c.threshold, "drifted": c.drifted}
-                for c in self.columns
-            },
         }
 
     def report(self) -> dict[str, object]:
@@ -325,13 +372,22 @@ def is_drifted(method: str, statistic: float, threshold: float) -> bool:
 
 def statistic(method: str, sample: Sample) -> float:
     """The value of `method` on `sample` (both sides non-empty)."""
-    if isinstance(sample, NumericSample):
+    if isinstance(sample, SketchedSample):
+        ref_sketch, cur_sketch = sample.reference.sketch, sample.current.sketch
+        if method == "ks":
+            distance = sketch.ks_distance(ref_sketch, cur_sketch)
+            return stattests.ks_pvalue(distance, sample.n_reference, sample.n_current)
+        if method == "wasserstein":
+            norm = max(sample.reference.std, stattests.WASSERSTEIN_MIN_STD)
+            return sketch.wasserstein_distance(ref_sketch, cur_sketch) / norm
+        ref, cur = sample.counts()
+    elif isinstance(sample, NumericSample):
         if method == "ks":
             return stattests.ks(sample.reference, sample.current)
         if method == "wasserstein":
-            return stattests.wasserstein(sample.reference, sample.current)
+            return stattests.wasserstein_merged(sample.reference, sample.current, sample.merged)
         # frequency tests on numbers: per value up to 20 distinct reference values, else sturges bins
-        ref, cur = stattests.binned_counts(sample.reference, sample.current)
+        ref, cur = stattests.binned_counts_merged(sample.reference, sample.current, sample.merged)
     else:
         ref, cur = sample.reference, sample.current
     tests: dict[str, Callable[[CountArray, CountArray], float]] = {
@@ -343,6 +399,26 @@ def statistic(method: str, sample: Sample) -> float:
     if method not in tests:
         raise ValueError(f"method {method!r} does not apply to a {sample.kind} sample")
     return tests[method](ref, cur)
+
+
+def estimate_note(method: str, sample: Sample) -> tuple[float, str] | None:
+    """For a sketched sample and a quantile-based method: the bound on the estimate's error and
+    the note saying what it bounds (None when the statistic is exact)."""
+    if not isinstance(sample, SketchedSample) or method not in NUMERIC_ONLY:
+        return None
+    ref, cur = sample.reference, sample.current
+    if method == "ks":
+        bound = sketch.ks_bound(ref.sketch, cur.sketch)
+        what = "the KS distance behind this p-value"
+    else:
+        span = max(ref.high, cur.high) - min(ref.low, cur.low)
+        norm = max(ref.std, stattests.WASSERSTEIN_MIN_STD)
+        bound = sketch.wasserstein_bound(ref.sketch, cur.sketch, span) / norm
+        what = "this distance"
+    return bound, (
+        f"estimated from quantile sketches (the column pair is larger than the exact bound): "
+        f"{what} is within {bound:.2g} of the exact value"
+    )
 
 
 def column_drift(
@@ -371,6 +447,7 @@ def column_drift(
     value = statistic(method, sample)
     if not math.isfinite(value):  # pragma: no cover - every test above returns a finite value
         raise ValueError(f"drift statistic {method} of column {name!r} is not finite: {value}")
+    estimate = estimate_note(method, sample)
     return ColumnResult(
         name=name,
         kind=sample.kind,
@@ -381,6 +458,8 @@ def column_drift(
         n_unique=sample.n_unique,
         n_reference=n_ref,
         n_current=n_cur,
+        note=None if estimate is None else estimate[1],
+        estimate_bound=None if estimate is None else estimate[0],
     )
 
 

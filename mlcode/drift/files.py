@@ -1,6 +1,9 @@
 """Reading two datasets one column at a time and comparing them: the I/O edge of drift detection.
 
-Memory stays bounded by about one column of both datasets at a time (plus one CSV block):
+Memory stays bounded by about one column of both datasets at a time (plus one CSV block), and
+beyond `EXACT_LIMIT` values in a column pair by the batch size: such numeric columns are streamed
+batch by batch into summaries with a quantile sketch (`mlcode.drift.sketch`; the Wasserstein and KS
+estimates carry a stated error bound), their frequency counts from a second streamed pass (exact).
 
 - Parquet files are read column by column with pyarrow (`ParquetFile.read(columns=[name])`).
 - A CSV file is parsed once, streamed block by block (`pyarrow.csv.open_csv`) into a temporary
@@ -35,12 +38,19 @@ from mlcode.drift.detect import (
     Kind,
     NumericSample,
     Sample,
+    SketchedSample,
     detect_drift,
 )
-from mlcode.drift.plotdata import PlotData, plot_data
-from mlcode.drift.stattests import FloatArray
+from mlcode.drift.plotdata import PlotData, numeric_plot, plot_data
+from mlcode.drift.sketch import ColumnSummary
+from mlcode.drift.stattests import BIN_ABOVE_UNIQUE, CountArray, FloatArray, sturges_edges
 from mlcode.errors import UserError
 
+EXACT_LIMIT = (
+    40_000_000  # values of one column pair (both sides) held and sorted whole; beyond: sketch
+)
+_BATCH_ROWS = 1 << 20  # rows per streamed batch on the sketch path
+Progress = Callable[[int, int, str], None]  # (columns done, columns in all, column now)
 _CSV_BLOCK = 16 << 20  # bytes of CSV text per streamed block (one Parquet row group each)
 _CSV_COLUMN = re.compile(r"In CSV column #(\d+)")
 
@@ -74,15 +84,36 @@ class ColumnReader:
         return int(self._parquet.metadata.num_rows)
 
     def numeric(self, name: str) -> FloatArray:
-        """Column `name` as float64 with missing values (NaN, null, ±inf) dropped."""
+        """Column `name` as float64 with missing values (NaN, null, ±inf) dropped, sorted."""
+        column = self._parquet.read(columns=[name]).column(0)
+        parts = [self._floats(name, chunk) for chunk in column.chunks]
+        del column
+        values: FloatArray = np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
+        del parts
+        values.sort()  # in place
+        return values
+
+    def numeric_batches(self, name: str) -> Iterator[FloatArray]:
+        """Column `name` in batches of at most `_BATCH_ROWS` rows, as `numeric` (unsorted)."""
+        for batch in self._parquet.iter_batches(batch_size=_BATCH_ROWS, columns=[name]):
+            yield self._floats(name, batch.column(0))
+
+    def summary(self, name: str) -> ColumnSummary:
+        """Column `name` summarized while streamed (size, moments, range, quantile sketch)."""
+        out = ColumnSummary()
+        for values in self.numeric_batches(name):
+            out.update(values)
+        return out
+
+    def _floats(self, name: str, array: Any) -> FloatArray:
+        """One Arrow array as float64 values, missing values (NaN, null, ±inf) dropped."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        column = self._parquet.read(columns=[name]).column(0)
-        kind = column.type
+        kind = array.type
         if pa.types.is_dictionary(kind):
             kind = kind.value_type
-            column = pc.cast(column, kind)
+            array = pc.cast(array, kind)
         if not (
             pa.types.is_integer(kind)
             or pa.types.is_floating(kind)
@@ -94,17 +125,15 @@ class ColumnReader:
                 f"{self._file.name}: column {name!r} is declared numeric but holds {kind} values",
                 hint="Declare it under `categorical`, or fix the data.",
             )
-        present = pc.drop_null(pc.cast(column, pa.float64()))
-        # Read the value buffers directly: pyarrow's to_numpy imports pandas (a second of start-up).
-        parts = [
-            np.frombuffer(chunk.buffers()[1], dtype=np.float64)[
-                chunk.offset : chunk.offset + len(chunk)
-            ]
-            for chunk in present.chunks
-            if len(chunk)
+        present = pc.drop_null(pc.cast(array, pa.float64()))
+        if not len(present):
+            return np.empty(0, dtype=np.float64)
+        # Read the value buffer directly: pyarrow's to_numpy imports pandas (a second of start-up).
+        values = np.frombuffer(present.buffers()[1], dtype=np.float64)[
+            present.offset : present.offset + len(present)
         ]
-        values: FloatArray = np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
-        return values[np.isfinite(values)]
+        finite: FloatArray = values[np.isfinite(values)]
+        return finite
 
     def categorical(self, name: str) -> dict[str, int]:
         """Counts of each value of column `name`, as text; missing values are not counted."""
@@ -158,9 +187,13 @@ def compare_files(
     per_column: Mapping[str, ColumnSettings],
     max_drifted_share: float,
     plots: dict[str, PlotData] | None = None,
+    *,
+    progress: Progress | None = None,
+    exact_limit: int = EXACT_LIMIT,
 ) -> DriftResult:
     """Drift of every declared column between two files, one column in memory at a time; each
-    compared column's plot data (`mlcode.drift.plotdata`) goes into `plots` when given."""
+    compared column's plot data (`mlcode.drift.plotdata`) goes into `plots` when given;
+    `progress(done, total, column)` is called before each column and once at the end."""
     kinds: dict[str, Kind] = dict.fromkeys(numeric, "numeric")
     for name in categorical:
         if name in kinds:
@@ -179,7 +212,11 @@ def compare_files(
                     f"{side.name}: the dataset has no rows; drift needs data on both sides"
                 )
 
+        sketched = ref.num_rows + cur.num_rows > exact_limit
+
         def loader(name: str, kind: Kind) -> Callable[[], Sample]:
+            if kind == "numeric" and sketched:
+                return lambda: _plotted(name, _sketched(ref, cur, name))
             if kind == "numeric":
                 return lambda: _plotted(name, NumericSample(ref.numeric(name), cur.numeric(name)))
             return lambda: _plotted(
@@ -188,14 +225,98 @@ def compare_files(
 
         def _plotted(name: str, sample: Sample) -> Sample:
             if plots is not None:
-                if isinstance(sample, NumericSample):  # in place, no copy; order-free statistics
-                    sample.reference.sort()
-                    sample.current.sort()
-                plots[name] = plot_data(sample)
+                plots[name] = (
+                    sketch_plot(sample) if isinstance(sample, SketchedSample) else plot_data(sample)
+                )
             return sample
 
-        columns = [(name, kind, loader(name, kind)) for name, kind in kinds.items()]
-        return detect_drift(columns, dataset, per_column, max_drifted_share)
+        total = len(kinds)
+
+        def counted(index: int, name: str, load: Callable[[], Sample]) -> Callable[[], Sample]:
+            def run() -> Sample:
+                if progress is not None:
+                    progress(index, total, name)
+                return load()
+
+            return run
+
+        columns = [
+            (name, kind, counted(i, name, loader(name, kind)))
+            for i, (name, kind) in enumerate(kinds.items())
+        ]
+        result = detect_drift(columns, dataset, per_column, max_drifted_share)
+        if progress is not None:
+            progress(total, total, "")
+        return result
+
+
+def _sketched(ref: ColumnReader, cur: ColumnReader, name: str) -> SketchedSample:
+    """A column pair too large to sort whole: both sides summarized while streamed; frequency
+    counts, when a test needs them, from a second streamed pass (exact)."""
+    ref_summary, cur_summary = ref.summary(name), cur.summary(name)
+
+    def counts() -> tuple[CountArray, CountArray]:
+        ref_keys, cur_keys = ref_summary.distinct, cur_summary.distinct
+        if ref_keys is not None and len(ref_keys) <= BIN_ABOVE_UNIQUE:
+            if cur_keys is None:
+                cur_keys = _value_counts(cur.numeric_batches(name))
+            keys = sorted(set(ref_keys) | set(cur_keys))
+            return (
+                np.array([ref_keys.get(k, 0) for k in keys], dtype=np.int64),
+                np.array([cur_keys.get(k, 0) for k in keys], dtype=np.int64),
+            )
+        low = min(ref_summary.low, cur_summary.low)
+        high = max(ref_summary.high, cur_summary.high)
+        edges = sturges_edges(low, high, ref_summary.n + cur_summary.n)
+        return _histogram(ref.numeric_batches(name), edges), _histogram(
+            cur.numeric_batches(name), edges
+        )
+
+    return SketchedSample(ref_summary, cur_summary, counts)
+
+
+def sketch_plot(sample: SketchedSample, points: int = 10_000) -> PlotData:
+    """A sketched column's plot data: `numeric_plot` on `points` evenly spaced quantiles of each
+    side read from its sketch (the range's ends exact), counts scaled back to the side's size;
+    marked `estimated` (each count is within the sketch's rank error of the true one)."""
+    sides = []
+    for summary in (sample.reference, sample.current):
+        items, weights = summary.sketch.weighted()
+        cumulative = np.cumsum(weights)
+        wanted = (np.arange(points) + 0.5) / points * cumulative[-1]
+        pseudo = items[np.minimum(cumulative.searchsorted(wanted), items.size - 1)]
+        pseudo[0], pseudo[-1] = summary.low, summary.high
+        sides.append(np.sort(pseudo))
+    plot = numeric_plot(sides[0], sides[1])
+    for name, summary in (("reference", sample.reference), ("current", sample.current)):
+        scale = summary.n / points
+        counts = plot[name]
+        assert isinstance(counts, list)
+        plot[name] = [round(c * scale) for c in counts]
+    outside = plot.get("outside")
+    if isinstance(outside, dict):
+        for name, summary in (("reference", sample.reference), ("current", sample.current)):
+            ends = outside.get(name)
+            if isinstance(ends, dict):
+                outside[name] = {k: round(v * summary.n / points) for k, v in ends.items()}
+    plot["estimated"] = True
+    return plot
+
+
+def _value_counts(batches: Iterator[FloatArray]) -> dict[float, int]:
+    out: dict[float, int] = {}
+    for values in batches:
+        keys, counts = np.unique(values, return_counts=True)
+        for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
+            out[key] = out.get(key, 0) + count
+    return out
+
+
+def _histogram(batches: Iterator[FloatArray], edges: FloatArray) -> CountArray:
+    total = np.zeros(edges.size - 1, dtype=np.int64)
+    for values in batches:
+        total += np.histogram(values, edges)[0]
+    return total
 
 
 def _check_columns(file: DataFile, present: Sequence[str], kinds: Mapping[str, Kind]) -> None:

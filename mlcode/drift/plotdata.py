@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from mlcode.drift.detect import CategoricalSample, Sample
+from mlcode.drift.detect import CategoricalSample, NumericSample
 from mlcode.drift.stattests import FloatArray
 
 MAX_BINS = 40
@@ -37,7 +37,7 @@ OUTLIER_SPAN = 3.0  # the full range is plotted unless it is this many times the
 PlotData = dict[str, object]
 
 
-def plot_data(sample: Sample) -> PlotData:
+def plot_data(sample: NumericSample | CategoricalSample) -> PlotData:
     """The plot data of one column's sample; a numeric sample's sides must be sorted."""
     if isinstance(sample, CategoricalSample):
         keys = sample.keys

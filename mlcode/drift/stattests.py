@@ -19,6 +19,12 @@ infinity; frequency tests take counts aligned over the same keys (see `value_cou
 Frequency vectors (jensenshannon, psi) come from `binned_counts`: numeric samples whose reference has
 more than 20 distinct values are binned on `np.histogram_bin_edges(reference + current, "sturges")`;
 anything else is counted per distinct value over the union of both sides.
+
+The `*_merged` and `*_sorted` forms take samples already sorted ascending (the file reader sorts
+each column once, in place) and their stable merge (`merge_sorted`, linear on two sorted runs):
+distinct values, value counts and the Wasserstein distance come from one walk over the merge in
+blocks, histogram counts from `searchsorted` of the edges. They give the same numbers as the forms above (the sum's order differs,
+so about 1e-15 relative) in a fraction of the time and memory.
 """
 
 from __future__ import annotations
@@ -27,15 +33,15 @@ import warnings
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
-from scipy.spatial import distance
 
 FloatArray = npt.NDArray[np.float64]
 CountArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 BIN_ABOVE_UNIQUE = 20  # numeric samples with more distinct reference values are binned (sturges)
-_WASSERSTEIN_MIN_STD = 0.001
+WASSERSTEIN_MIN_STD = 0.001
 _PSI_FILL = 0.0001
+_BLOCK = 1 << 16  # merged values per block in wasserstein_merged (temporaries: ~3 MB)
 
 
 def ks(reference: FloatArray, current: FloatArray) -> float:
@@ -44,15 +50,66 @@ def ks(reference: FloatArray, current: FloatArray) -> float:
     scipy picks the exact or asymptotic distribution (method "auto", as Evidently); its warning when
     the exact computation falls back to the asymptotic one is silenced, the value is the same.
     """
+    from scipy import stats
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return float(stats.ks_2samp(reference, current)[1])
 
 
+def ks_pvalue(distance: float, n_reference: int, n_current: int) -> float:
+    """The two-sided KS p-value of a distance between samples of these sizes, by scipy's
+    asymptotic distribution (what `ks_2samp` uses above 10,000 values a side)."""
+    from scipy import stats
+
+    effective = n_reference * n_current / (n_reference + n_current)
+    return float(np.clip(stats.kstwo.sf(distance, np.round(effective)), 0, 1))
+
+
 def wasserstein(reference: FloatArray, current: FloatArray) -> float:
     """First Wasserstein distance divided by the reference's population std (at least 0.001)."""
-    norm = max(float(np.std(reference)), _WASSERSTEIN_MIN_STD)
+    from scipy import stats
+
+    norm = max(float(np.std(reference)), WASSERSTEIN_MIN_STD)
     return float(stats.wasserstein_distance(reference, current)) / norm
+
+
+def merge_sorted(reference: FloatArray, current: FloatArray) -> tuple[FloatArray, BoolArray]:
+    """Both sorted samples merged in order, and which merged values come from the reference (a
+    stable merge: a tie keeps reference values first)."""
+    both = np.concatenate([reference, current])
+    order = np.argsort(both, kind="stable")  # two sorted runs: a linear merge
+    from_ref = order < reference.size
+    del order
+    both[from_ref] = reference  # the merged values, written over the concatenation
+    both[~from_ref] = current
+    return both, from_ref
+
+
+def wasserstein_merged(
+    reference: FloatArray, current: FloatArray, merged: tuple[FloatArray, BoolArray]
+) -> float:
+    """`wasserstein` of two sorted samples given their merge: the area between the empirical CDFs,
+    summed over the merged values in blocks (scipy's formula without index arrays)."""
+    norm = max(float(np.std(reference)), WASSERSTEIN_MIN_STD)
+    values, from_ref = merged
+    n_ref, n_cur = float(reference.size), float(current.size)
+    total, carry = 0.0, 0
+    for start in range(0, values.size - 1, _BLOCK):
+        stop = min(start + _BLOCK, values.size - 1)
+        ref_seen = carry + np.cumsum(from_ref[start:stop], dtype=np.int64)
+        cur_seen = np.arange(start + 1, stop + 1, dtype=np.int64) - ref_seen
+        gaps = np.diff(values[start : stop + 1])
+        total += float(np.sum(np.abs(ref_seen / n_ref - cur_seen / n_cur) * gaps))
+        carry = int(ref_seen[-1])
+    return total / norm
+
+
+def distinct_count(values: FloatArray) -> int:
+    """How many distinct values a sorted sample holds."""
+    if values.size == 0:
+        return 0
+    return 1 + int(np.count_nonzero(values[1:] != values[:-1]))
 
 
 def chi2(reference: CountArray, current: CountArray) -> float:
@@ -61,6 +118,8 @@ def chi2(reference: CountArray, current: CountArray) -> float:
     With a single key both sides hold the same one value: there is nothing to test, p = 1 (scipy
     would answer NaN, which Evidently reads as "no drift" too).
     """
+    from scipy import stats
+
     if reference.size < 2:
         return 1.0
     n_ref = float(reference.sum())
@@ -82,15 +141,29 @@ def z(reference: CountArray, current: CountArray) -> float:
     p1 = float(n1 - reference[0]) / n1
     p2 = float(n2 - current[0]) / n2
     pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    from scipy import stats
+
     z_stat = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
     return float(2 * (1 - stats.norm.cdf(np.abs(z_stat))))
 
 
 def jensenshannon(reference: CountArray | FloatArray, current: CountArray | FloatArray) -> float:
-    """Jensen-Shannon distance (natural log) between two frequency vectors over the same keys."""
+    """Jensen-Shannon distance (natural log) between two frequency vectors over the same keys:
+    `scipy.spatial.distance.jensenshannon`'s computation, written out so that the default methods
+    need no scipy import (most of a small comparison's start-up)."""
     ref = reference / float(reference.sum())
     cur = current / float(current.sum())
-    return float(distance.jensenshannon(ref, cur))
+    ref, cur = ref / np.sum(ref), cur / np.sum(cur)
+    mid = (ref + cur) / 2.0
+    divergence = (np.sum(_rel_entr(ref, mid)) + np.sum(_rel_entr(cur, mid))) / 2.0
+    return float(np.sqrt(divergence))
+
+
+def _rel_entr(x: FloatArray, y: FloatArray) -> FloatArray:
+    """scipy.special.rel_entr for y > 0 where x > 0 (always so here): x log(x / y), 0 at x = 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: FloatArray = np.where(x > 0, x * np.log(x / y), 0.0)
+    return out
 
 
 def psi(reference: CountArray | FloatArray, current: CountArray | FloatArray) -> float:
@@ -132,3 +205,36 @@ def binned_counts(reference: FloatArray, current: FloatArray) -> tuple[CountArra
         return sturges_counts(reference, current)
     _, ref_counts, cur_counts = value_counts(reference, current)
     return ref_counts, cur_counts
+
+
+def sturges_edges(low: float, high: float, n: int) -> FloatArray:
+    """`np.histogram_bin_edges(sample, "sturges")` from the sample's min, max and size alone."""
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+        return np.linspace(low, high, 2)
+    width = (high - low) / (np.log2(n) + 1.0)
+    bins = int(np.ceil((high - low) / width)) if width else 1
+    return np.linspace(low, high, bins + 1)
+
+
+def histogram_sorted(values: FloatArray, edges: FloatArray) -> CountArray:
+    """`np.histogram(values, edges)[0]` of a sorted sample: bins [e_i, e_i+1), the last closed."""
+    below = values.searchsorted(edges[:-1], "left")
+    upper = np.append(below[1:], values.searchsorted(edges[-1], "right"))
+    return (upper - below).astype(np.int64)
+
+
+def binned_counts_merged(
+    reference: FloatArray, current: FloatArray, merged: tuple[FloatArray, BoolArray]
+) -> tuple[CountArray, CountArray]:
+    """`binned_counts` of two sorted samples given their merge."""
+    if distinct_count(reference) > BIN_ABOVE_UNIQUE:
+        low = float(min(reference[0], current[0]))
+        high = float(max(reference[-1], current[-1]))
+        edges = sturges_edges(low, high, reference.size + current.size)
+        return histogram_sorted(reference, edges), histogram_sorted(current, edges)
+    values, from_ref = merged
+    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    total = np.diff(np.append(starts, values.size)).astype(np.int64)
+    ref_counts = np.add.reduceat(from_ref.astype(np.int64), starts).astype(np.int64)
+    return ref_counts, total - ref_counts

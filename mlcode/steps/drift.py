@@ -5,8 +5,8 @@ method, thresholds, per-column settings and `max_drifted_share`), compares the t
 by column (`mlcode.drift.files`: memory bounded by about one column of both datasets at a time) and
 writes, each atomically:
 
-- `metrics/M-drift.json` (DVC metrics, numeric and boolean leaves only): drifted_share,
-  drifted_columns, columns, dataset_drift, per_column {statistic, threshold, drifted};
+- `metrics/M-drift.json` (DVC metrics, the summary only, so that `dvc metrics show` stays a
+  readable table with several models): drifted_share, drifted_columns, columns, dataset_drift;
 - `build/M/drift-report.json`: the full report with each column's method, statistic, threshold,
   verdict, kind and distinct values, its plot data (`mlcode.drift.plotdata`: histogram counts or
   category frequencies), the skipped columns and the dataset gate;
@@ -23,12 +23,17 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from mlcode.adapters.fs import atomic_write
 from mlcode.errors import UserError
 from mlcode.layout import PARAMS_FILE, model_paths
 from mlcode.spec.names import stage_name
+
+if TYPE_CHECKING:
+    from mlcode.drift.detect import DriftResult
+    from mlcode.drift.files import Progress
+    from mlcode.drift.plotdata import PlotData
 
 STEP = "drift"
 _METHODS = ("auto", "psi", "ks", "chi2", "wasserstein", "jensenshannon")
@@ -41,7 +46,7 @@ class _Side:
 
 
 @dataclass(frozen=True)
-class _DriftParams:
+class DriftParams:
     """`M.drift` of params.yaml, checked (the settings types live in mlcode.drift.detect)."""
 
     reference: _Side
@@ -56,12 +61,24 @@ class _DriftParams:
 
 def run(root: Path, model: str) -> None:
     """Compare the reference and current datasets of `model`; write its drift metrics and report."""
-    from mlcode.drift.detect import ColumnSettings, Requested
-    from mlcode.drift.files import DataFile, compare_files
-    from mlcode.drift.plotdata import PlotData, attach
     from mlcode.drift.report_html import render_html
 
     params = _load(root, model)
+    result, plots = compare(root, model, params)
+    full = report(model, params, result, plots)
+    paths = model_paths(model)
+    atomic_write(root / paths.drift_report, json.dumps(full, indent=2) + "\n")
+    atomic_write(root / paths.drift_html, render_html(full))
+    atomic_write(root / paths.drift_metrics, json.dumps(result.metrics(), indent=2) + "\n")
+
+
+def compare(
+    root: Path, model: str, params: DriftParams, progress: Progress | None = None
+) -> tuple[DriftResult, dict[str, PlotData]]:
+    """The drift result of `model`'s datasets under its settings (`mlcode drift MODEL` too)."""
+    from mlcode.drift.detect import ColumnSettings, Requested
+    from mlcode.drift.files import DataFile, compare_files
+
     dataset = ColumnSettings(method=cast(Requested, params.method), threshold=params.threshold)
     per_column = {
         name: ColumnSettings(
@@ -84,10 +101,20 @@ def run(root: Path, model: str) -> None:
             per_column,
             params.max_drifted_share,
             plots,
+            progress=progress,
         )
     except UserError as exc:
         raise _error(model, exc.message, hint=exc.hint) from None
-    report = attach(
+    return result, plots
+
+
+def report(
+    model: str, params: DriftParams, result: DriftResult, plots: Mapping[str, PlotData]
+) -> dict[str, Any]:
+    """The full report written to build/M/drift-report.json, each column with its plot data."""
+    from mlcode.drift.plotdata import attach
+
+    return attach(
         {
             "model": model,
             "reference": params.reference.path,
@@ -97,23 +124,10 @@ def run(root: Path, model: str) -> None:
         },
         plots,
     )
-    paths = model_paths(model)
-    atomic_write(root / paths.drift_report, json.dumps(report, indent=2) + "\n")
-    atomic_write(root / paths.drift_html, render_html(report))
-    atomic_write(root / paths.drift_metrics, json.dumps(result.metrics(), indent=2) + "\n")
 
 
-def _error(model: str, message: str, *, hint: str | None = None) -> UserError:
-    return UserError(f"model {model!r}, stage {stage_name(STEP, model)}: {message}", hint=hint)
-
-
-def _load(root: Path, model: str) -> _DriftParams:
-    """Read and check `model`'s `drift` section of params.yaml."""
-    from mlcode.steps.common import read_section
-
-    hint = "Run `mlcode apply` to regenerate params.yaml from ml.yaml."
-    section = read_section(root, model, STEP)
-    drift = section.get("drift")
+def params_of(model: str, drift: object) -> DriftParams:
+    """`model`'s drift settings from its `drift` section of params.yaml (or of the compiled spec)."""
     if not isinstance(drift, dict):
         raise _error(
             model,
@@ -123,10 +137,25 @@ def _load(root: Path, model: str) -> _DriftParams:
     try:
         return _parse(drift)
     except ValueError as exc:
-        raise _error(model, f"{PARAMS_FILE}: {model}.drift.{exc}", hint=hint) from None
+        raise _error(
+            model,
+            f"{PARAMS_FILE}: {model}.drift.{exc}",
+            hint="Run `mlcode apply` to regenerate params.yaml from ml.yaml.",
+        ) from None
 
 
-def _parse(drift: Mapping[str, Any]) -> _DriftParams:
+def _error(model: str, message: str, *, hint: str | None = None) -> UserError:
+    return UserError(f"model {model!r}, stage {stage_name(STEP, model)}: {message}", hint=hint)
+
+
+def _load(root: Path, model: str) -> DriftParams:
+    """Read and check `model`'s `drift` section of params.yaml."""
+    from mlcode.steps.common import read_section
+
+    return params_of(model, read_section(root, model, STEP).get("drift"))
+
+
+def _parse(drift: Mapping[str, Any]) -> DriftParams:
     ref = _mapping(drift, "reference")
     cur = _mapping(drift, "current")
     columns = drift.get("columns") or {}
@@ -143,7 +172,7 @@ def _parse(drift: Mapping[str, Any]) -> _DriftParams:
     share = drift.get("max_drifted_share", 0.5)
     if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
         raise ValueError(f"max_drifted_share: expected a number from 0 to 1, got {share!r}")
-    return _DriftParams(
+    return DriftParams(
         reference=_side(ref, "reference"),
         current=_side(cur, "current"),
         numeric=_names(ref, "numeric"),

@@ -258,7 +258,6 @@ def _gates(root: Path, models: list[str]) -> tuple[str, dict[str, str]]:
 
 def _target(root: Path, project: Project, model: str, opts: Options, ctx: Context) -> Target:
     """The version this promotion of `model` makes or resumes; refusals before any change."""
-    from mlcode.registry.grammar import next_version
     from mlcode.registry.read import read_registry
 
     promo = project.spec.models[model].promotion
@@ -275,7 +274,6 @@ def _target(root: Path, project: Project, model: str, opts: Options, ctx: Contex
     registry = read_registry(root)
     latest = registry.latest(model)
     previous = latest.version if latest is not None else None
-    taken = registry.taken_versions(model)  # a deregistered version's number stays taken
     if latest is not None:
         at = gitrefs.blob_at(root, latest.commit, "dvc.lock")
         if fingerprint(parse_lock(at, f"dvc.lock of {model}@{previous}"), model) == fp:
@@ -290,7 +288,7 @@ def _target(root: Path, project: Project, model: str, opts: Options, ctx: Contex
                 metrics,
                 fp,
             )
-    version = next_version(taken[-1] if taken else None, opts.bump)
+    version = registry.next_version(model, opts.bump)  # past every version ever tagged
     target = Target(model, version, True, None, previous, files, dvc_targets, metrics, fp)
     why = version_tag_problem(root, target.tag)
     if why:

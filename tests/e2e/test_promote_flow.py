@@ -212,3 +212,13 @@ def test_a_non_fast_forward_base_is_refused_in_commit_mode(
     after.pop("storage")
     before.pop("storage")
     assert after == before
+
+
+def test_a_version_whose_tag_exists_is_skipped_not_overwritten(trained_iris: Path) -> None:
+    repo = trained_iris
+    git(repo, "tag", "iris@v0.1.0", "HEAD~1")  # lightweight: GTO ignores it, git does not
+    old = git(repo, "rev-parse", "refs/tags/iris@v0.1.0").strip()
+    out = json.loads(_ok(repo, "promote", "--json"))["models"][0]
+    assert out["version"] == "v0.2.0"
+    assert git(repo, "rev-parse", "refs/tags/iris@v0.1.0").strip() == old
+    assert gto_show(repo)["iris"]["version"] == "v0.2.0"

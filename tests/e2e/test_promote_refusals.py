@@ -41,10 +41,6 @@ def _detached(repo: Path) -> None:
     git(repo, "checkout", "-q", "--detach")
 
 
-def _tag_exists(repo: Path) -> None:
-    git(repo, "tag", "iris@v0.1.0", "HEAD~1")  # lightweight: GTO ignores it, git does not
-
-
 def _missing_token(repo: Path) -> None:
     (repo / "stack.yaml").write_text(
         "name: hub\nci: github\nforge: {type: github, token_env: ABSENT_FORGE_TOKEN}\n"
@@ -71,7 +67,6 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "no-base": (_no_base, "'main'"),
     "no-metrics": (_no_metrics, "metrics/iris.json"),
     "detached": (_detached, "detached"),
-    "tag-exists": (_tag_exists, "iris@v0.1.0"),
     "missing-token": (_missing_token, "ABSENT_FORGE_TOKEN"),
     "unknown-forge": (_unknown_forge, "bitbucket"),
 }

@@ -159,6 +159,10 @@ def test_finalize_assigns_the_stage_once_merged(trained_iris: Path, squash: bool
             "origin/mlcode/promote/iris/v0.1.0",
         )
     git(repo, "push", "-q", "origin", "main")
+    merged = state(repo)
+    dry = json.loads(_ok(repo, "promote", "--finalize", "--dry-run", "--json"))
+    assert dry["finalized"][0]["step"]["status"] == "would"
+    assert state(repo) == merged
     out = json.loads(_ok(repo, "promote", "--finalize", "--json"))
     assert out["finalized"][0]["step"]["status"] == "done"
     assert "refs/tags/iris#prod#1" in remote_refs(repo)

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gates": ("mlcode.cli.gates:command", "Evaluate the gates: metrics, champion, drift."),
     "drift": ("mlcode.cli.drift:command", "Data drift between two files or a model's datasets."),
     "step": ("mlcode.cli.step:command", "Run one built-in pipeline step (called by dvc.yaml)."),
+    "promote": ("mlcode.cli.promote:command", "Promote models that pass: data, branch, tag, PR."),
     "models": (
         "mlcode.cli.models:command",
         "Show the model registry (versions, stages) from git tags.",

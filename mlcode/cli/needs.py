@@ -36,6 +36,7 @@ NEEDS_FULL: dict[str, str | None] = {
     "run": None,
     "gates": None,
     "step": None,
+    "promote": None,
     "drift": None,
     "init": "example",
     "validate": "deep",

@@ -325,3 +325,20 @@ def test_progress_bar_after_a_delay() -> None:
     assert "[###############               ] 2/4 columns income" in slow.getvalue()
     bar.close()
     assert slow.getvalue().endswith("\r")  # the line is cleared
+
+
+def test_booleans_and_dates_are_categorical(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ref, cur = frames(400, seed=5)
+    for df in (ref, cur):
+        df["active"] = df["visits"] > 1
+    write(tmp_path / "ref.csv", ref)
+    write(tmp_path / "cur.csv", cur)
+    code, out, err = run(
+        tmp_path, "drift", "--reference", "ref.csv", "--current", "cur.csv", "--json", capsys=capsys
+    )
+    assert code == 0, err
+    kinds = {n: c["kind"] for n, c in json.loads(out)["columns"].items()}
+    assert kinds["active"] == kinds["ts"] == "categorical"
+    assert kinds["user_id"] == "numeric"  # not named as the id column: compared like any other

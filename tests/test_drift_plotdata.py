@@ -5,6 +5,7 @@ the data."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from mlcode.drift.plotdata import (
     MAX_BINS,
     MAX_LABEL,
     TOP_CATEGORIES,
+    PlotData,
     attach,
     categorical_plot,
     numeric_plot,
@@ -132,3 +134,38 @@ def test_tiny_samples(rows: int) -> None:
     ref = _sorted(np.arange(rows, dtype=np.float64) * 0.37)
     plot = numeric_plot(ref, ref)
     assert sum(plot["reference"]) + sum(plot["outside"]["reference"].values()) == rows  # type: ignore[arg-type,union-attr]
+
+
+def test_sketched_column_plot_is_close_to_the_exact_histogram(tmp_path: Path) -> None:
+    """A column too large to sort whole (forced here with a tiny exact limit) is drawn from its
+    quantile sketches, marked estimated, each count close to the exact histogram's."""
+    import pandas as pd
+
+    from mlcode.drift.detect import ColumnSettings
+    from mlcode.drift.files import DataFile, compare_files
+
+    rng = np.random.default_rng(5)
+    ref = pd.DataFrame({"x": rng.normal(0, 1, 300_000)})
+    cur = pd.DataFrame({"x": rng.normal(0.5, 1.2, 200_000)})
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_parquet(tmp_path / "cur.parquet")
+    plots: dict[str, PlotData] = {}
+    compare_files(
+        DataFile.at(tmp_path, "ref.parquet"),
+        DataFile.at(tmp_path, "cur.parquet"),
+        ["x"],
+        [],
+        ColumnSettings(),
+        {},
+        0.5,
+        plots,
+        exact_limit=1000,
+    )
+    plot = plots["x"]
+    assert plot["estimated"] is True
+    edges = np.array(plot["edges"])
+    for name, frame in (("reference", ref), ("current", cur)):
+        values = frame["x"].to_numpy()
+        true = np.histogram(values[(values >= edges[0]) & (values <= edges[-1])], edges)[0]
+        error = np.abs(np.array(plot[name]) - true)
+        assert error.max() <= 0.002 * values.size  # 0.2 % of the side's rows per bin

@@ -188,3 +188,58 @@ def test_chart_file_names_are_safe_and_unique() -> None:
     names = [chart_file_name(i, n) for i, n in enumerate(["a/b", "../x", "é", "", "a b"], 1)]
     assert names == ["001-a_b.svg", "002-x.svg", "003-column.svg", "004-column.svg", "005-a_b.svg"]
     assert len(set(names)) == len(names)
+
+
+def test_mlcode_drift_writes_charted_html_and_markdown(tmp_path: Path) -> None:
+    """`mlcode drift` on two files: the HTML holds a chart per column, the Markdown links each
+    chart file it wrote."""
+    import pandas as pd
+
+    from tests.e2e.helpers import mlcode
+
+    rng = np.random.default_rng(3)
+    pd.DataFrame(
+        {"age": rng.normal(40, 9, 900), "plan": rng.choice(["a", "b", "c"], 900)}
+    ).to_parquet(tmp_path / "ref.parquet")
+    pd.DataFrame(
+        {"age": rng.normal(48, 9, 700), "plan": rng.choice(["a", "b", "c"], 700)}
+    ).to_parquet(tmp_path / "cur.parquet")
+    done = mlcode(
+        tmp_path,
+        "drift",
+        "--reference",
+        "ref.parquet",
+        "--current",
+        "cur.parquet",
+        "--html",
+        "out/drift.html",
+        "--markdown",
+        "out/drift.md",
+    )
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "out/drift.html").read_text(encoding="utf-8")
+    assert page.count("<svg ") == 2
+    assert "no plot data" not in page
+    assert page.count('shape-rendering="crispEdges"') >= 20  # histogram and frequency bars
+    text = (tmp_path / "out/drift.md").read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert sorted(links) == ["drift-plots/001-age.svg", "drift-plots/002-plan.svg"]
+    for link in links:
+        ET.fromstring((tmp_path / "out" / link).read_text(encoding="utf-8"))
+
+
+def test_html_draws_at_most_max_charts_drifted_first() -> None:
+    from mlcode.drift.report_html import MAX_CHARTS
+
+    rng = np.random.default_rng(9)
+    base = rng.normal(0, 1, 80)
+    data = {
+        f"c{i:03d}": ("numeric", base, base + (3.0 if i % 50 == 7 else 0.0))
+        for i in range(MAX_CHARTS + 30)
+    }
+    page = render_html(build_report(data))
+    assert page.count("<svg ") == MAX_CHARTS
+    assert f"30 more columns are in the table; charts are drawn for the first {MAX_CHARTS}" in page
+    assert page.count('<tr class="') == MAX_CHARTS + 30  # the table lists every column
+    first = page.index("<svg ")
+    assert page.index("c007", first) < page.index("c000", first)  # a drifted column's chart first

@@ -150,6 +150,8 @@ def _histogram(col: _Column, plot: Mapping[str, object]) -> tuple[int, list[str]
     outside = outside if isinstance(outside, Mapping) else {}
     bins = min(len(edges) - 1, len(ref), len(cur))
     note = _outside_note(outside)
+    if plot.get("estimated") is True:  # the engine's sketched path (files.sketch_plot)
+        note = "; ".join(filter(None, ["counts from quantile sketches (approximate)", note]))
     height = _TOP + (200 if note else 182)
     top, bottom = _TOP + 8, _TOP + 156
     left, right = _LEFT, WIDTH - _RIGHT

@@ -56,7 +56,7 @@ def shifted_iris(folder: Path) -> dict[str, object]:
         ColumnSettings(),
         {},
         0.5,
-        plots,
+        plots=plots,
     )
     report = {"model": "iris", "reference": "ref.csv", "current": "cur.csv", **result.report()}
     return attach(report, plots)

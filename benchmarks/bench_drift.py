@@ -1,7 +1,7 @@
 """Benchmark: `mlcode drift` against Evidently 0.7's DataDriftPreset and against a floor process.
 
 Generates reference/current Parquet files (20 numeric + 5 categorical columns; with and without a
-real shift on 5 numeric and 2 categorical columns), then runs each engine as a whole process of its
+real shift on 6 numeric and 2 categorical columns), then runs each engine as a whole process of its
 own (imports and data loading included) and prints wall time, peak memory (max RSS of that process,
 measured by a launcher that waits for it) and the per-column verdicts side by side:
 
@@ -50,7 +50,7 @@ EVIDENTLY_NAMES = {
 
 def write_parquet(path: Path, rows: int, moved: bool, seed: int) -> None:
     """One dataset, written in row groups of 1M rows (bounded memory at any size); with `moved`,
-    5 numeric and 2 categorical columns really change."""
+    6 numeric (one of them few-valued) and 2 categorical columns really change."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -206,6 +206,12 @@ def _model_report(
             f"ml.yaml declares no model {model!r}",
             hint=f"Models: {', '.join(sorted(spec.models)) or 'none'}.",
         )
+    if spec.models[model].gates.drift is None:
+        raise UserError(
+            f"model {model!r} has no drift gate in ml.yaml",
+            hint="Add `gates.drift` (reference, current) to the model, or compare two files "
+            "with --reference and --current.",
+        )
     params = drift_step.params_of(model, params_data(spec)[model].get("drift"))
     if max_drifted_share is not None:
         from dataclasses import replace

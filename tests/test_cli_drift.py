@@ -325,3 +325,62 @@ def test_progress_bar_after_a_delay() -> None:
     assert "[###############               ] 2/4 columns income" in slow.getvalue()
     bar.close()
     assert slow.getvalue().endswith("\r")  # the line is cleared
+
+
+def test_booleans_and_dates_are_categorical(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ref, cur = frames(400, seed=5)
+    for df in (ref, cur):
+        df["active"] = df["visits"] > 1
+    write(tmp_path / "ref.csv", ref)
+    write(tmp_path / "cur.csv", cur)
+    code, out, err = run(
+        tmp_path, "drift", "--reference", "ref.csv", "--current", "cur.csv", "--json", capsys=capsys
+    )
+    assert code == 0, err
+    kinds = {n: c["kind"] for n, c in json.loads(out)["columns"].items()}
+    assert kinds["active"] == kinds["ts"] == "categorical"
+    assert kinds["user_id"] == "numeric"  # not named as the id column: compared like any other
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from tests.e2e.helpers import BIN, env
+
+    ref, cur = frames(300, seed=6)
+    write(tmp_path / "ref.parquet", ref)
+    write(tmp_path / "cur.parquet", cur)
+    args = [str(BIN / "mlcode"), "drift", "--reference", "ref.parquet", "--current", "cur.parquet"]
+
+    def stderr_on_a_tty(*extra: str) -> bytes:
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen(
+            [*args, "--progress-after", "0", *extra],
+            cwd=tmp_path,
+            env=env(),
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+        )
+        os.close(follower)
+        out = b""
+        while True:
+            try:
+                data = os.read(leader, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not data:
+                break
+            out += data
+        os.close(leader)
+        assert proc.wait(timeout=60) == 0
+        return out
+
+    shown = stderr_on_a_tty()
+    assert b"\r[" in shown  # a real carriage return, not the text \x0d
+    assert b"columns" in shown
+    assert b"\\x0d" not in shown
+    assert stderr_on_a_tty("--quiet") == b""

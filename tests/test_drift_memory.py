@@ -65,7 +65,7 @@ def test_peak_memory_is_about_one_column_pair(tmp_path: Path) -> None:
     exact = max_rss_mb(*big) - baseline
     sketched = max_rss_mb(*big, "--exact-limit", "0") - baseline
     # All the numeric data at once would be DATA_MB (122 MB) more; one column pair is 6.4 MB, and
-    # its merge and the Arrow reads take a few times that (measured: about 34 and 30 MB).
+    # its merge blocks and the Arrow reads add a few MB (measured: about 25 and 21 MB).
     assert exact < DATA_MB / 2.5, (exact, baseline)
     assert sketched < DATA_MB / 2.5, (sketched, baseline)
     report = subprocess.run(

@@ -4,6 +4,7 @@ hypothesis-generated samples: the same value to 1e-9."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -251,10 +252,24 @@ def test_identical_frequencies_give_zero(fn: object) -> None:
 @given(st.one_of(SAMPLE, FEW_VALUES), st.one_of(SAMPLE, FEW_VALUES))
 def test_merged_forms_match_the_plain_ones(reference: list[float], current: list[float]) -> None:
     ref, cur = np.sort(arr(reference)), np.sort(arr(current))
-    merged = stattests.merge_sorted(ref, cur)
-    assert stattests.distinct_count(merged[0]) == np.unique(np.concatenate([ref, cur])).size
-    assert close(stattests.wasserstein_merged(ref, cur, merged), stattests.wasserstein(ref, cur))
-    got = stattests.binned_counts_merged(ref, cur, merged)
     expected = stattests.binned_counts(ref, cur)
-    assert got[0].tolist() == expected[0].tolist()
-    assert got[1].tolist() == expected[1].tolist()
+    for block in (1, 5, 1 << 16):  # blocks of one value, a few, and the whole sample
+        distinct, area = stattests.walk_merged(ref, cur, block)
+        assert distinct == np.unique(np.concatenate([ref, cur])).size
+        assert close(stattests.wasserstein_from_area(area, ref), stattests.wasserstein(ref, cur))
+        got = stattests.binned_counts_merged(ref, cur, block)
+        assert got[0].tolist() == expected[0].tolist()
+        assert got[1].tolist() == expected[1].tolist()
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7])
+def test_merge_blocks_cover_the_merge_and_never_split_a_run(block: int) -> None:
+    rng = np.random.default_rng(block)
+    ref = np.sort(rng.integers(0, 15, 60).astype(float))
+    cur = np.sort(rng.integers(5, 25, 45).astype(float))
+    blocks = list(stattests.merged_blocks(ref, cur, block))
+    values = np.concatenate([v for v, _ in blocks])
+    assert values.tolist() == sorted([*ref.tolist(), *cur.tolist()])
+    assert sum(int(m.sum()) for _, m in blocks) == ref.size
+    for (left, _), (right, _) in itertools.pairwise(blocks):
+        assert left[-1] < right[0]  # a run of equal values stays in one block

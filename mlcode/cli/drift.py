@@ -23,6 +23,7 @@ from typing import Any, TextIO, cast
 import click
 
 from mlcode.cli import options
+from mlcode.cli.boundary import visible
 from mlcode.errors import UsageError, UserError
 
 METHODS = ("auto", "psi", "ks", "chi2", "wasserstein", "jensenshannon")
@@ -57,6 +58,7 @@ _PROGRESS_AFTER = 2.0  # seconds before a progress bar appears
 @click.option("--id-column", default=None, help="Id column: never compared.")
 @click.option("--time-column", default=None, help="Time column: never compared.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--progress-after", type=float, default=_PROGRESS_AFTER, hidden=True)
 @click.option(
     "--exact-limit",
     type=click.IntRange(min=0),
@@ -81,6 +83,7 @@ def command(
     id_column: str | None,
     time_column: str | None,
     quiet: bool,
+    progress_after: float,
     exact_limit: int | None,
 ) -> int:
     """Data drift between two files (--reference, --current) or a MODEL's drift datasets.
@@ -93,7 +96,7 @@ def command(
     if max_drifted_share is not None and not 0 < max_drifted_share <= 1:
         raise UsageError(f"--max-drifted-share must be in (0, 1], got {max_drifted_share}")
     cwd = options.settings(ctx).cwd
-    progress = None if quiet or not sys.stderr.isatty() else Progress()
+    progress = None if quiet or not sys.stderr.isatty() else Progress(after=progress_after)
     if model is not None:
         file_only = {
             "--reference": reference,
@@ -206,6 +209,12 @@ def _model_report(
             f"ml.yaml declares no model {model!r}",
             hint=f"Models: {', '.join(sorted(spec.models)) or 'none'}.",
         )
+    if spec.models[model].gates.drift is None:
+        raise UserError(
+            f"model {model!r} has no drift gate in ml.yaml",
+            hint="Add `gates.drift` (reference, current) to the model, or compare two files "
+            "with --reference and --current.",
+        )
     params = drift_step.params_of(model, params_data(spec)[model].get("drift"))
     if max_drifted_share is not None:
         from dataclasses import replace
@@ -270,7 +279,9 @@ class Progress:
     seconds; the command makes one only when stderr is a terminal and --quiet is not given."""
 
     def __init__(self, stream: TextIO | None = None, after: float = _PROGRESS_AFTER) -> None:
-        self._stream = stream or sys.stderr
+        # the process's own stderr: the CLI boundary's stream would write the carriage return as
+        # the text `\x0d`; the column name is made safe with `visible` instead
+        self._stream = stream or sys.__stderr__ or sys.stderr
         self._after = after
         self._start = time.monotonic()
         self._shown = False
@@ -280,7 +291,8 @@ class Progress:
             return
         width = 30
         filled = width * done // max(total, 1)
-        line = f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} columns {column[:30]}"
+        name = visible(column[:30])
+        line = f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{total} columns {name}"
         self._stream.write(line.ljust(80)[:80])
         self._stream.flush()
         self._shown = True

@@ -98,14 +98,18 @@ class NumericSample:
         return int(self.current.size)
 
     @cached_property
-    def merged(self) -> tuple[FloatArray, stattests.BoolArray]:
-        """Both sides merged in order, and which values come from the reference."""
-        return stattests.merge_sorted(self.reference, self.current)
+    def walk(self) -> tuple[int, float]:
+        """Distinct values over both sides, and the area between their CDFs (one merge walk)."""
+        if not self.reference.size or not self.current.size:
+            return stattests.distinct_count(self.reference) + stattests.distinct_count(
+                self.current
+            ), 0.0
+        return stattests.walk_merged(self.reference, self.current)
 
-    @cached_property
+    @property
     def n_unique(self) -> int:
         """Distinct values over both sides together."""
-        return stattests.distinct_count(self.merged[0])
+        return self.walk[0]
 
     @classmethod
     def of(
@@ -385,9 +389,9 @@ def statistic(method: str, sample: Sample) -> float:
         if method == "ks":
             return stattests.ks(sample.reference, sample.current)
         if method == "wasserstein":
-            return stattests.wasserstein_merged(sample.reference, sample.current, sample.merged)
+            return stattests.wasserstein_from_area(sample.walk[1], sample.reference)
         # frequency tests on numbers: per value up to 20 distinct reference values, else sturges bins
-        ref, cur = stattests.binned_counts_merged(sample.reference, sample.current, sample.merged)
+        ref, cur = stattests.binned_counts_merged(sample.reference, sample.current)
     else:
         ref, cur = sample.reference, sample.current
     tests: dict[str, Callable[[CountArray, CountArray], float]] = {

@@ -1,11 +1,13 @@
 """Reading two datasets one column at a time and comparing them: the I/O edge of drift detection.
 
 Memory stays bounded by about one column of both datasets at a time (plus one CSV block), and
-beyond `EXACT_LIMIT` values in a column pair by the batch size: such numeric columns are streamed
-batch by batch into summaries with a quantile sketch (`mlcode.drift.sketch`; the Wasserstein and KS
-estimates carry a stated error bound), their frequency counts from a second streamed pass (exact).
+beyond `EXACT_LIMIT` values in a column pair by the row group size: such numeric columns are
+streamed row group by row group into summaries with a quantile sketch (`mlcode.drift.sketch`; the
+Wasserstein and KS estimates carry a stated error bound), their frequency counts from a second
+streamed pass (exact).
 
-- Parquet files are read column by column with pyarrow (`ParquetFile.read(columns=[name])`).
+- Parquet files are read column by column, row group by row group (`read_row_group`), into one
+  array per column side.
 - A CSV file is parsed once, streamed block by block (`pyarrow.csv.open_csv`) into a temporary
   Parquet file holding only the declared columns, typed as declared (numeric → float64,
   categorical → text); that file is then read column by column and removed afterwards. Its size is
@@ -49,7 +51,6 @@ from mlcode.errors import UserError
 EXACT_LIMIT = (
     40_000_000  # values of one column pair (both sides) held and sorted whole; beyond: sketch
 )
-_BATCH_ROWS = 1 << 20  # rows per streamed batch on the sketch path
 Progress = Callable[[int, int, str], None]  # (columns done, columns in all, column now)
 _CSV_BLOCK = 16 << 20  # bytes of CSV text per streamed block (one Parquet row group each)
 _CSV_COLUMN = re.compile(r"In CSV column #(\d+)")
@@ -84,19 +85,30 @@ class ColumnReader:
         return int(self._parquet.metadata.num_rows)
 
     def numeric(self, name: str) -> FloatArray:
-        """Column `name` as float64 with missing values (NaN, null, ±inf) dropped, sorted."""
-        column = self._parquet.read(columns=[name]).column(0)
-        parts = [self._floats(name, chunk) for chunk in column.chunks]
-        del column
-        values: FloatArray = np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
-        del parts
+        """Column `name` as float64 with missing values (NaN, null, ±inf) dropped, sorted.
+
+        Read batch by batch into one array sized for the whole column: Arrow holds one batch at a
+        time (its allocator keeps what it once held, so a whole-column read would stay resident)."""
+        values: FloatArray = np.empty(self.num_rows, dtype=np.float64)
+        filled = 0
+        for part in self.numeric_batches(name):
+            values[filled : filled + part.size] = part
+            filled += part.size
+        values = values[:filled]
         values.sort()  # in place
         return values
 
     def numeric_batches(self, name: str) -> Iterator[FloatArray]:
-        """Column `name` in batches of at most `_BATCH_ROWS` rows, as `numeric` (unsorted)."""
-        for batch in self._parquet.iter_batches(batch_size=_BATCH_ROWS, columns=[name]):
-            yield self._floats(name, batch.column(0))
+        """Column `name` one row group at a time, as `numeric` (unsorted)."""
+        for column in self._row_groups(name):
+            for chunk in column.chunks:
+                yield self._floats(name, chunk)
+
+    def _row_groups(self, name: str) -> Iterator[Any]:
+        """Column `name` of each row group in turn (a ChunkedArray). Row group by row group, not
+        `iter_batches`: that keeps the whole column allocated in Arrow's pool after the loop."""
+        for index in range(self._parquet.num_row_groups):
+            yield self._parquet.read_row_group(index, columns=[name]).column(0)
 
     def summary(self, name: str) -> ColumnSummary:
         """Column `name` summarized while streamed (size, moments, range, quantile sketch)."""
@@ -136,21 +148,34 @@ class ColumnReader:
         return finite
 
     def categorical(self, name: str) -> dict[str, int]:
-        """Counts of each value of column `name`, as text; missing values are not counted."""
+        """Counts of each value of column `name`, as text; missing values are not counted.
+        Counted batch by batch in Arrow, the per-batch counts summed in Arrow too."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        column = self._parquet.read(columns=[name]).column(0)
-        try:
-            text = pc.cast(column, pa.string())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise UserError(
-                f"{self._file.name}: column {name!r} ({column.type}) cannot be read as "
-                f"categories: {exc}"
-            ) from None
-        counts = pc.value_counts(pc.drop_null(text))
-        values = counts.field("values").to_pylist()
-        numbers = counts.field("counts").to_pylist()
+        parts = []
+        for column in self._row_groups(name):
+            try:
+                text = pc.cast(column, pa.string())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise UserError(
+                    f"{self._file.name}: column {name!r} ({column.type}) cannot be read as "
+                    f"categories: {exc}"
+                ) from None
+            counted = pc.value_counts(pc.drop_null(text).combine_chunks())
+            parts.append(counted.flatten())
+        if not parts:
+            return {}
+        table = (
+            pa.Table.from_arrays(
+                [pa.concat_arrays([p[0] for p in parts]), pa.concat_arrays([p[1] for p in parts])],
+                names=["value", "count"],
+            )
+            .group_by("value")
+            .aggregate([("count", "sum")])
+        )
+        values = table.column("value").to_pylist()
+        numbers = table.column("count_sum").to_pylist()
         return {str(v): int(n) for v, n in zip(values, numbers, strict=True)}
 
 

@@ -2,7 +2,8 @@
 
 `mlcode drift --reference A --current B` needs no ml.yaml, so the columns to compare and their kinds
 come from the files themselves, the way Evidently infers them from pandas dtypes: a column of a
-numeric type (integers, floats, decimals, booleans) is numeric, any other is categorical. Parquet
+numeric type (integers, floats, decimals) is numeric, any other (text, booleans, dates) is
+categorical. Parquet
 files carry their types; a CSV file's types are inferred by pyarrow over the whole file, streamed
 block by block (a column that looks numeric in the first block but holds text later is text, as
 pandas would read it). A column with no value at all (Arrow's null type) takes the other side's
@@ -171,11 +172,12 @@ def _kind(name: str, ref: tuple[DataFile, str], cur: tuple[DataFile, str]) -> Ki
 
 
 def _kind_of(type_name: str) -> Kind | None:
-    """numeric for integer, float, decimal and boolean types; None for null; else categorical."""
+    """numeric for integer, float and decimal types; None for null; else (text, booleans, dates)
+    categorical."""
     if type_name == "null":
         return None
     base = type_name.split("<", 1)[-1] if type_name.startswith("dictionary") else type_name
-    numeric = ("int", "uint", "float", "double", "halffloat", "decimal", "bool")
+    numeric = ("int", "uint", "float", "double", "halffloat", "decimal")
     return "numeric" if base.startswith(numeric) else "categorical"
 
 

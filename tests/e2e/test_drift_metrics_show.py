@@ -132,3 +132,9 @@ def test_mlcode_drift_model_agrees_with_the_step(trained_iris: Path) -> None:
         )
         assert other["statistic"] == pytest.approx(col["statistic"], rel=1e-9, abs=1e-12)
     assert mlcode(trained_iris, "drift", "nosuch").returncode == 3
+    spec = yaml.safe_load((trained_iris / "ml.yaml").read_text())
+    del spec["models"]["iris"]["gates"]["drift"]
+    (trained_iris / "ml.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    no_gate = mlcode(trained_iris, "drift", "iris")
+    assert no_gate.returncode == 3
+    assert "model 'iris' has no drift gate in ml.yaml" in no_gate.stderr

@@ -94,3 +94,26 @@ def test_ingest_stage_comes_first_and_owns_the_dataset() -> None:
     }
     assert "data/sales.csv" in stages["prepare_m"]["deps"]
     assert "ingest_sales" not in dvc_data(_spec('{url: "s3://b/x.csv"}'))["stages"]
+    always = dvc_data(_spec("{cmd: python fetch.py, always_changed: true}"))["stages"]
+    assert always["ingest_sales"] == {
+        "cmd": "python fetch.py",
+        "outs": ["data/sales.csv"],
+        "always_changed": True,
+    }
+
+
+def test_json_schema_knows_sources() -> None:
+    import jsonschema
+
+    from mlcode.spec.jsonschema import ml_schema
+
+    validator = jsonschema.Draft202012Validator(ml_schema())
+    doc = {"version": 1, "project": "demo", "data": {"s": {"path": "s.csv"}}}
+    for source, ok in [
+        ({"url": "s3://b/s.csv"}, True),
+        ({"cmd": "python ingest.py", "deps": ["ingest.py"], "always_changed": True}, True),
+        ({"url": "s3://b/s.csv", "cmd": "x"}, False),
+        ({"path": "s.csv"}, False),
+    ]:
+        doc["data"]["s"]["source"] = source  # type: ignore[index]
+        assert validator.is_valid(doc) is ok, source

@@ -242,6 +242,8 @@ def ingest_stage(path: str, source: CmdSource) -> dict[str, Any]:
     if source.deps:
         stage["deps"] = _unique(escape(p) for p in source.deps)
     stage["outs"] = [escape(path)]
+    if source.always_changed:
+        stage["always_changed"] = True
     return stage
 
 

@@ -180,6 +180,12 @@ class CmdSource(Strict):
 
     cmd: str | list[str] = Field(description="Shell command(s) that write the dataset's file.")
     deps: list[RelPath] = Field(default_factory=list, description="Files the command reads.")
+    always_changed: bool = Field(
+        default=False,
+        description="Run the command on every `mlcode run` / `dvc repro` (for a command that "
+        "fetches from outside the repository, e.g. a database); otherwise DVC runs it only when "
+        "the command or its `deps` change.",
+    )
 
 
 def _source_tag(value: Any) -> str | None:

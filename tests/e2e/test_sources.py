@@ -9,6 +9,8 @@ import hashlib
 import http.server
 import json
 import shutil
+import signal
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from mlcode.errors import UserError
+from mlcode.project.apply import SIGNAL_SEAM
 from mlcode.project.refresh import refresh_sources
 from mlcode.spec.load import load_project
-from tests.e2e.helpers import git, mlcode, snapshot
+from tests.e2e.helpers import BIN, env, git, mlcode, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -100,6 +103,9 @@ def test_local_source_imported_refreshed_and_retrained(
     _declare(root, f"{{url: {external}}}")
     plan = _ok(root, "plan", "--no-status")
     assert f"+ data/iris.csv (dvc import-url {external}" in plan
+    planned = json.loads(_ok(root, "plan", "--no-status", "--json"))
+    assert planned["imports"] == {"data/iris.csv": str(external)}
+    assert planned["track"] == []
     _ok(root, "apply", "--auto-approve")
     assert _pointer(root)["deps"][0]["path"] == str(external)  # type: ignore[index]
     assert "No changes" in _ok(root, "plan", "--no-status")
@@ -197,3 +203,41 @@ def test_ingest_command_runs_before_prepare(trained_iris: Path) -> None:
     (report,) = _refresh(root)
     assert report["kind"] == "cmd"
     assert report["outcome"].startswith("refreshed by the pipeline")
+
+
+@pytest.mark.parametrize(
+    ("point", "sig"),
+    [
+        ("import-rescue", "INT"),
+        ("import-url:data/iris.csv", "INT"),
+        ("import-url:data/iris.csv", "KILL"),
+    ],
+)
+def test_interrupted_import_rolls_back_or_completes(
+    trained_iris: Path, tmp_path: Path, point: str, sig: str
+) -> None:
+    root = trained_iris
+    external = tmp_path / "shared" / "iris.csv"
+    external.parent.mkdir()
+    shutil.copyfile(root / "data/iris.csv", external)
+    _declare(root, f"{{url: {external}}}")
+    git(root, "add", "ml.yaml")
+    reference = shutil.copytree(root.parent, tmp_path / "reference", symlinks=True) / root.name
+    _ok(reference, "apply", "--auto-approve")
+    before = _state(root)
+    hurt = subprocess.run(
+        [str(BIN / "mlcode"), "apply", "--auto-approve"],
+        cwd=root,
+        env={**env(), SIGNAL_SEAM: f"{point}:{sig}"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if sig == "INT":
+        assert hurt.returncode == 130, hurt.stdout + hurt.stderr
+        assert _state(root) == before  # Ctrl-C rolls the import back
+    else:
+        assert hurt.returncode == -signal.SIGKILL
+        assert mlcode(root, "plan", "--no-status", "--detailed-exitcode").returncode == 2
+    _ok(root, "apply", "--auto-approve")
+    assert _state(root) == _state(reference)

@@ -22,6 +22,7 @@ from mlcode.project.apply import SIGNAL_SEAM
 from mlcode.project.refresh import refresh_sources
 from mlcode.spec.load import load_project
 from tests.e2e.helpers import BIN, env, git, mlcode, snapshot
+from tests.e2e.s3server import ACCESS_KEY, SECRET_KEY, S3Server
 
 pytestmark = pytest.mark.slow
 
@@ -241,3 +242,30 @@ def test_interrupted_import_rolls_back_or_completes(
         assert mlcode(root, "plan", "--no-status", "--detailed-exitcode").returncode == 2
     _ok(root, "apply", "--auto-approve")
     assert _state(root) == _state(reference)
+
+
+def test_s3_source_with_credentials_from_the_environment(
+    trained_iris: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = trained_iris
+    server = S3Server(tmp_path / "s3")
+    server.start()
+    try:
+        (server.root / "mlcode" / "batches").mkdir(parents=True)
+        batch = server.root / "mlcode" / "batches" / "iris.csv"
+        shutil.copyfile(root / "data/iris.csv", batch)
+        monkeypatch.setenv("AWS_ENDPOINT_URL", server.endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        _declare(root, "{url: 's3://mlcode/batches/iris.csv'}")
+        out = _ok(root, "apply", "--auto-approve")
+        assert SECRET_KEY not in out
+        assert _pointer(root)["deps"][0]["etag"]  # type: ignore[index]
+        assert SECRET_KEY.encode() not in (root / "data/iris.csv.dvc").read_bytes()
+        with batch.open("a") as handle:
+            handle.write("5.0,3.3,1.4,0.2,setosa\n")
+        (report,) = _refresh(root)
+        assert report["changed"] is True
+        assert (root / "data/iris.csv").read_bytes() == batch.read_bytes()
+    finally:
+        server.stop()

@@ -132,7 +132,7 @@ def _update(root: Path, urls: dict[str, Dataset]) -> list[SourceRefresh]:
                 ) from None
             new_md5 = _md5(root / (item.ds.path + ".dvc"))
             changed = new_md5 != item.old_md5
-            if changed and item.linked:
+            if changed:
                 _check_schema(root, item)
             out.append(
                 SourceRefresh(item.name, item.ds.path, "url", url, changed, item.old_md5, new_md5)
@@ -164,17 +164,24 @@ def _save(root: Path, name: str, ds: Dataset) -> _Saved:
 
 
 def _restore(root: Path, saved: list[_Saved], index_path: Path, index: bytes | None) -> None:
+    """Every pointer, data file and the index as before; Ctrl-C and SIGTERM wait until done."""
+    import signal
+
     from mlcode.adapters.fs import atomic_write
 
-    for item in saved:
-        pointer = root / (item.ds.path + ".dvc")
-        if pointer.read_bytes() != item.pointer:
-            atomic_write(pointer, item.pointer)
-        link, data = root / REFRESH_DIR / item.ds.path, root / item.ds.path
-        if item.linked and link.is_file():
-            os.replace(link, data)
-    if index is not None and index_path.read_bytes() != index:
-        atomic_write(index_path, index)
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        for item in saved:
+            pointer = root / (item.ds.path + ".dvc")
+            if not pointer.is_file() or pointer.read_bytes() != item.pointer:
+                atomic_write(pointer, item.pointer)
+            link, data = root / REFRESH_DIR / item.ds.path, root / item.ds.path
+            if item.linked and link.is_file():
+                os.replace(link, data)
+        if index is not None and (not index_path.is_file() or index_path.read_bytes() != index):
+            atomic_write(index_path, index)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _md5(pointer: Path) -> str | None:
@@ -217,13 +224,14 @@ def _kind(code: str) -> str:
 
 
 def _check_schema(root: Path, item: _Saved) -> None:
-    """Raise when the new data lost a declared column or changed a declared column's kind."""
+    """Raise when the new data lacks a declared column or changed a declared column's kind."""
     fmt = item.ds.resolved_format
     try:
         new = _kinds(root / item.ds.path, fmt)
     except UserError as exc:
         raise UserError(f"dataset {item.name!r}: the new data is unreadable: {exc}") from None
-    old = _kinds(root / REFRESH_DIR / item.ds.path, fmt)
+    # without the old data on disk (a clone before `dvc pull`), only the declared columns count
+    old = _kinds(root / REFRESH_DIR / item.ds.path, fmt) if item.linked else {}
     declared = _declared(item.ds)
     missing = [c for c in declared if c not in new]
     changed = [

@@ -110,7 +110,19 @@ def test_local_source_imported_refreshed_and_retrained(
     _ok(root, "apply", "--auto-approve")
     assert _pointer(root)["deps"][0]["path"] == str(external)  # type: ignore[index]
     assert "No changes" in _ok(root, "plan", "--no-status")
+    assert mlcode(root, "check").returncode == 0
     git(root, "commit", "-qm", "iris comes from the shared folder")
+
+    # another source: the next apply imports from it
+    moved = tmp_path / "moved" / "iris.csv"
+    moved.parent.mkdir()
+    shutil.copyfile(external, moved)
+    (root / "ml.yaml").write_text((root / "ml.yaml").read_text().replace(str(external), str(moved)))
+    assert f"dvc import-url {moved}" in _ok(root, "plan", "--no-status")
+    _ok(root, "apply", "--auto-approve")
+    assert _pointer(root)["deps"][0]["path"] == str(moved)  # type: ignore[index]
+    git(root, "commit", "-qm", "iris comes from elsewhere")
+    external = moved
 
     (report,) = _refresh(root)
     assert report["changed"] is False

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "models": (
         "mlcode.cli.models:command",
         "Show the model registry (versions, stages) from git tags.",
+    ),
     "pre-push": (
         "mlcode.cli.pre_push:command",
         "Pre-push check: the data pushed commits point to is in the DVC remote.",

@@ -5,7 +5,9 @@ document's structure; the text is parsed back and compared before it is returned
 
 Order (fixed, so the output never depends on the order of keys in ml.yaml):
 
-- `dvc.yaml` `stages:` holds mlcode's stages first, model by model in sorted model-name order, each
+- `dvc.yaml` `stages:` holds mlcode's stages first: the ingest stage of each dataset whose `source`
+  is a command (`ingest_<dataset>`, in sorted dataset-name order; its one out is the dataset, so
+  every stage reading the dataset runs after it), then model by model in sorted model-name order, each
   model's steps in pipeline order (prepare, train, evaluate, drift); then the user's `stages:` in
   sorted stage-name order; then `artifacts:` (DVC's model registry: one entry per model, sorted by
   name).
@@ -44,7 +46,7 @@ import yaml
 from mlcode import layout
 from mlcode.compile.header import with_header
 from mlcode.spec import names
-from mlcode.spec.model import Dataset, MlSpec, Model, UserStage
+from mlcode.spec.model import CmdSource, Dataset, MlSpec, Model, UserStage
 from mlcode.spec.stack import Stack
 from mlcode.spec.values import same
 
@@ -152,6 +154,10 @@ def _dataset(spec: MlSpec, model: str, name: str, field: str) -> Dataset:
 def dvc_data(spec: MlSpec) -> dict[str, Any]:
     """The dvc.yaml document: mlcode's stages, then the user's, then the models' artifacts."""
     stages: dict[str, Any] = {}
+    for data in sorted(spec.data):
+        source = spec.data[data].source
+        if isinstance(source, CmdSource):
+            stages[names.ingest_stage(data)] = ingest_stage(spec.data[data].path, source)
     for name in sorted(spec.models):
         stages.update(_model_stages(spec, name, spec.models[name]))
     for stage in sorted(spec.stages):
@@ -255,6 +261,17 @@ def _model_stages(spec: MlSpec, name: str, model: Model) -> dict[str, dict[str, 
             "outs": [paths.drift_report, paths.drift_html],
         }
     return stages
+
+
+def ingest_stage(path: str, source: CmdSource) -> dict[str, Any]:
+    """The stage running a dataset's ingest command: its one (cached) out is the dataset."""
+    stage: dict[str, Any] = {"cmd": _cmd(source.cmd)}
+    if source.deps:
+        stage["deps"] = _unique(escape(p) for p in source.deps)
+    stage["outs"] = [escape(path)]
+    if source.always_changed:
+        stage["always_changed"] = True
+    return stage
 
 
 def _step(step: str, model: str) -> str:

@@ -8,6 +8,9 @@ apply completes it):
    would refuse, a pipeline DVC's own loader cannot read (asked in a child process);
 2. `dvc init` (+ `core.autostage`), generated files (atomic writes), the DVC remote;
 3. datasets: `git rm --cached` for those git tracks (the data stays on disk), then `dvc add`;
+   a dataset whose `source` is a URL: `dvc import-url --force SOURCE PATH` instead (the pointer
+   records where the data comes from; a dataset already on disk is kept as a hard link in
+   RESCUE_DIR until the import completes);
 4. `git add` of every file a completed apply stages (not only those written in this run);
 5. the manifest: staged in the index first, then written. It is written only on success, so while
    it is missing or old, `plan` and `check` report the apply as unfinished.
@@ -59,6 +62,8 @@ CHECKPOINTS = (
     "untrack",
     "rescue",
     "dvc-add",
+    "import-rescue",
+    "import-url:<path>",
     "git-add",
     "manifest-staged",
 )
@@ -118,7 +123,7 @@ def preflight(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> None:
     if problems:
         raise SpecError(problems)
     targets = [c.path for c in plan.changes] + [MANIFEST_FILE, ".dvc/config"]
-    targets += [p + ".dvc" for p in plan.track]
+    targets += [p + ".dvc" for p in [*plan.track, *plan.imports]]
     blocked = [p for p in targets if not _writable(safe_target(ws.root, p))]
     if blocked:
         raise UserError(f"cannot write {', '.join(blocked)}: permission denied; nothing written")
@@ -212,6 +217,7 @@ class Journal:
     made_dvc: bool
     folders: list[Path]
     datasets: list[str] = field(default_factory=list)
+    imports: dict[str, bool] = field(default_factory=dict)  # imported dataset → it was on disk
 
     @classmethod
     def capture(cls, root: Path, paths: list[str], index_path: Path) -> Journal:
@@ -247,6 +253,7 @@ class Journal:
                         path.unlink()
                 elif read_bytes(path) != data:
                     atomic_write(path, data)
+            undo_imports(self.root, self.imports)
             put_back(self.root, self.datasets)
             if self.made_dvc:
                 shutil.rmtree(self.root / ".dvc", ignore_errors=True)
@@ -285,6 +292,18 @@ def put_back(root: Path, datasets: list[str]) -> None:
     shutil.rmtree(rescue, ignore_errors=True)
 
 
+def undo_imports(root: Path, imports: dict[str, bool]) -> None:
+    """Each imported dataset as it was: its RESCUE_DIR link back in place when it was on disk,
+    gone when it was not."""
+    for rel, existed in imports.items():
+        target, link = root / rel, root / RESCUE_DIR / rel
+        if not existed:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                target.unlink()
+        elif link.is_file():
+            os.replace(link, target)
+
+
 def read_bytes(path: Path) -> bytes | None:
     """A file's bytes, or None when absent."""
     try:
@@ -301,10 +320,11 @@ def execute(ws: Workspace, plan: Plan, compiled: dict[str, str], *, force: bool)
     preflight(ws, plan, compiled)
     touched = [c.path for c in plan.files] + [f"{STATE_DIR}/.gitignore"]
     touched += [".dvc/config", ".dvc/.gitignore", ".dvcignore"]
-    for path in plan.track:
+    for path in [*plan.track, *plan.imports]:
         touched += [path + ".dvc", (PurePosixPath(path).parent / ".gitignore").as_posix()]
     journal = Journal.capture(ws.root, touched, git.index_file(ws.root))
     journal.datasets = list(plan.track)
+    journal.imports = {p: (ws.root / p).is_file() for p in plan.imports}
     try:
         return _run(ws, plan, compiled)
     except BaseException:
@@ -318,7 +338,8 @@ def _run(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> ApplyResult:
     result = ApplyResult()
     root = ws.root
     checkpoint("start")
-    put_back(root, plan.track)  # an interrupted dvc add may have left a dataset only in RESCUE_DIR
+    # an interrupted dvc add or import may have left a dataset only in RESCUE_DIR
+    put_back(root, [*plan.track, *plan.imports])
     if plan.dvc_init:
         force = (root / ".dvc").is_dir()  # left empty-handed by an interrupted init
         dvc.dvc(root, "init", *(["-f"] if force else []), what="dvc init")
@@ -359,6 +380,9 @@ def _run(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> ApplyResult:
         result.tracked = list(plan.track)
         checkpoint("dvc-add")
         put_back(root, plan.track)
+    if plan.imports:
+        _import(root, plan.imports)
+        result.tracked += list(plan.imports)
     # every file a completed apply stages, and those the manifest lists (deletions included)
     paths = stage_paths(ws, compiled) + [c.path for c in plan.changes if c.action == "delete"]
     paths += list(owned(read_manifest(root)))
@@ -373,8 +397,30 @@ def _run(ws: Workspace, plan: Plan, compiled: dict[str, str]) -> ApplyResult:
         atomic_write(root / MANIFEST_FILE, manifest.new)
     elif (root / MANIFEST_FILE).exists():
         git.add(root, [MANIFEST_FILE])
+    if plan.imports:  # the datasets replaced by an import are no longer needed for a rollback
+        shutil.rmtree(root / RESCUE_DIR, ignore_errors=True)
     result.credentials = sorted(ws.project.stack.remote.credentials.values())
     return result
+
+
+def _import(root: Path, imports: dict[str, str]) -> None:
+    """`dvc import-url --force SOURCE PATH` for each url-sourced dataset; a dataset on disk is
+    hard-linked into RESCUE_DIR first, so a failure or interruption can put it back."""
+    from mlcode.adapters import dvc
+
+    keep_links(root, [p for p in imports if (root / p).is_file()])
+    checkpoint("import-rescue")
+    for path, url in imports.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        dvc.dvc(
+            root,
+            "import-url",
+            "--force",
+            url,
+            path,
+            what=f"dvc import-url of dataset {path} from {url}",
+        )
+        checkpoint(f"import-url:{path}")
 
 
 def _configure_remote(root: Path, plan: Plan) -> None:

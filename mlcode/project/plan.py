@@ -65,6 +65,8 @@ class Plan:
     autostage: bool = False  # `core.autostage` is not set in .dvc/config yet
     stage: list[str] = field(default_factory=list)  # files apply stages that git has not staged
     rescue: list[str] = field(default_factory=list)  # datasets to put back from an interrupted add
+    # url-sourced datasets to (re)import: path → source given to `dvc import-url`
+    imports: dict[str, str] = field(default_factory=dict)
 
     @property
     def changes(self) -> list[FileChange]:
@@ -79,6 +81,7 @@ class Plan:
             or self.remote
             or self.dvc_init
             or self.track
+            or self.imports
             or self.untrack
             or self.autostage
             or self.stage
@@ -86,7 +89,7 @@ class Plan:
 
     def counts(self) -> tuple[int, int, int]:
         """(to add, to change, to destroy), Terraform-style."""
-        add = sum(c.action == "create" for c in self.files) + len(self.track)
+        add = sum(c.action == "create" for c in self.files) + len(self.track) + len(self.imports)
         change = sum(c.action == "update" for c in self.files) + (1 if self.remote else 0)
         change += int(self.autostage)
         destroy = sum(c.action == "delete" for c in self.files)

@@ -47,6 +47,11 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
             out.append(f"~ {path} (stop tracking in git, version with DVC; the file stays)")
         else:
             out.append(f"+ {path} (dvc add: version the dataset with DVC, not git)")
+    for path, url in plan.imports.items():
+        out.append(
+            f"+ {path} (dvc import-url {url}: DVC fetches the dataset and records its source; "
+            "`dvc update` refreshes it)"
+        )
     if plan.remote:
         r = plan.remote
         if r.old_url != r.new_url:
@@ -94,6 +99,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "autostage": plan.autostage,
         "stage": plan.stage,
         "rescue": plan.rescue,
+        "imports": plan.imports,
         "remote": None
         if plan.remote is None
         else {

@@ -10,6 +10,9 @@ its first write, so validate never passes what apply refuses:
 - a command DVC cannot interpolate (`mlcode.compile.interpolation`);
 - a user stage output that is (or contains, or lies inside) another stage's output: DVC refuses
   overlapping outputs;
+- a dataset with a `source` that git tracks (a source's data is DVC's: stop tracking it in git
+  first), or whose `source` is a command while a `.dvc` pointer still versions it (its ingest stage
+  owns the file: DVC refuses two owners);
 - a file at a path this project generates that mlcode did not write (no header, not in the
   manifest): apply never overwrites it; or one that git ignores: apply could not stage it.
 """
@@ -23,7 +26,7 @@ from typing import Any
 from mlcode.compile import interpolation
 from mlcode.errors import Location, Problem, UserError
 from mlcode.spec.load import Project
-from mlcode.spec.model import MlSpec
+from mlcode.spec.model import CmdSource, MlSpec
 from mlcode.spec.yamlsource import Positions, render_path
 
 
@@ -33,7 +36,44 @@ def _datasets(project: Project) -> dict[str, str]:
     for stage in project.spec.stages.values():
         for item in stage.outs:
             outs.update([item] if isinstance(item, str) else list(item))
-    return {n: ds.path for n, ds in project.spec.data.items() if ds.path not in outs}
+    return {
+        n: ds.path
+        for n, ds in project.spec.data.items()
+        if ds.path not in outs and not isinstance(ds.source, CmdSource)
+    }
+
+
+def source_problems(project: Project) -> list[Problem]:
+    """Datasets with a `source` that git tracks, or whose ingest stage would share the file with
+    a `.dvc` pointer."""
+    from mlcode.adapters import git
+
+    root = project.root
+    sourced = {n: ds for n, ds in project.spec.data.items() if ds.source is not None}
+    if not sourced:
+        return []
+    try:
+        in_git = set(git.tracked(root, sorted({ds.path for ds in sourced.values()})))
+    except UserError:  # not a git repository: nothing to ask git
+        in_git = set()
+    problems: list[Problem] = []
+    for name, ds in sourced.items():
+        where = ("data", name, "source")
+        if ds.path in in_git:
+            message = (
+                f"git tracks {ds.path}, but a dataset with a `source` is versioned by DVC: run "
+                f"`git rm --cached {ds.path}` and commit, or remove `source`"
+            )
+        elif isinstance(ds.source, CmdSource) and (root / (ds.path + ".dvc")).is_file():
+            message = (
+                f"{ds.path}.dvc still versions this dataset, but its ingest command's stage "
+                f"writes it now and DVC refuses two owners: run `dvc remove {ds.path}.dvc` "
+                "(the data stays) and commit"
+            )
+        else:
+            continue
+        problems.append(Problem(project.positions.locate(where), render_path(where), message))
+    return problems
 
 
 def symlink_problem(root: Path, rel: str) -> str | None:
@@ -205,6 +245,7 @@ def generated_file_problems(project: Project) -> list[Problem]:
 
 def project_problems(project: Project) -> list[Problem]:
     """Every problem apply would refuse on, in file order."""
-    problems = dataset_problems(project) + generated_file_problems(project)
+    problems = dataset_problems(project) + source_problems(project)
+    problems += generated_file_problems(project)
     problems += pure_problems(project.spec, project.positions)
     return sorted(problems, key=lambda p: (p.location.line, p.location.column, p.field))

@@ -129,6 +129,7 @@ def compute_plan(
         parse_config(config or ""),
     )
     track, untrack = dataset_changes(ws)
+    imports = import_changes(ws)
     stage = unstaged(ws, compiled, files)
     rescue = rescued(ws)
     stale: dict[str, list[str]] = {}
@@ -147,6 +148,7 @@ def compute_plan(
         autostage=not dvc_init and not autostage_set(config or ""),
         stage=stage,
         rescue=rescue,
+        imports=imports,
     )
     return plan, compiled
 
@@ -174,11 +176,15 @@ def autostage_set(config: str) -> bool:
 
 
 def versioned_datasets(ws: Workspace) -> list[str]:
-    """Declared dataset paths DVC versions through a `.dvc` pointer (not a stage's output)."""
+    """Declared dataset paths DVC versions through a `.dvc` pointer (not a stage's output: a user
+    stage's, or the ingest stage of a dataset whose source is a command)."""
     from mlcode.project.preflight import symlink_problem
+    from mlcode.spec.model import CmdSource
 
     outputs = _stage_outputs(ws)
-    paths = {ds.path for ds in ws.project.spec.data.values()}
+    paths = {
+        ds.path for ds in ws.project.spec.data.values() if not isinstance(ds.source, CmdSource)
+    }
     # a dataset behind a symlink cannot be versioned (apply refuses it; git cannot even look)
     return sorted(p for p in paths if p not in outputs and not symlink_problem(ws.root, p))
 
@@ -192,7 +198,12 @@ def dataset_changes(ws: Workspace) -> tuple[list[str], list[str]]:
     from mlcode.adapters import git
 
     saved = set(rescued(ws))
-    present = [p for p in versioned_datasets(ws) if (ws.root / p).is_file() or p in saved]
+    imported = set(import_sources(ws))
+    present = [
+        p
+        for p in versioned_datasets(ws)
+        if ((ws.root / p).is_file() or p in saved) and p not in imported
+    ]
     if not present:
         return [], []
     in_git = git.tracked(ws.root, present)
@@ -203,6 +214,69 @@ def dataset_changes(ws: Workspace) -> tuple[list[str], list[str]]:
         if p in in_git or p not in ignored or not pointer_ok(ws.root / (p + ".dvc"), p)
     ]
     return track, [p for p in present if p in in_git]
+
+
+def import_sources(ws: Workspace) -> dict[str, str]:
+    """Dataset path → the source DVC imports it from (`dvc import-url SOURCE PATH`), for datasets
+    whose `source` is a URL. A relative local path in ml.yaml is relative to the repository root;
+    DVC reads it relative to the dataset's folder, so it is given (and recorded) in that form."""
+    from mlcode.spec.model import UrlSource
+    from mlcode.spec.urls import is_url
+
+    versioned = set(versioned_datasets(ws))
+    out: dict[str, str] = {}
+    for ds in ws.project.spec.data.values():
+        if not isinstance(ds.source, UrlSource) or ds.path not in versioned:
+            continue
+        url = ds.source.url
+        if not is_url(url) and not os.path.isabs(url):
+            folder = (ws.root / ds.path).parent
+            url = PurePosixPath(os.path.relpath(ws.root / url, folder)).as_posix()
+        out[ds.path] = url
+    return dict(sorted(out.items()))
+
+
+def import_changes(ws: Workspace) -> dict[str, str]:
+    """The url-sourced datasets `dvc import-url` must (re)import, with their sources: no whole
+    import pointer from that source yet, or the data on disk is not ignored by git (what a
+    completed import leaves). A whole pointer without the data is a clone before `dvc pull`."""
+    from mlcode.adapters import git
+
+    sources = import_sources(ws)
+    if not sources:
+        return {}
+    on_disk = [p for p in sources if (ws.root / p).is_file()]
+    ignored = git.ignored(ws.root, on_disk) if on_disk else {}
+    return {
+        p: url
+        for p, url in sources.items()
+        if not import_ok(ws.root / (p + ".dvc"), p, url) or (p in on_disk and p not in ignored)
+    }
+
+
+def import_ok(pointer: Path, data: str, url: str) -> bool:
+    """True when `pointer` is a whole `.dvc` file importing `data` from `url`."""
+    doc = _pointer_doc(pointer)
+    if doc is None or not pointer_ok(pointer, data):
+        return False
+    deps = doc.get("deps")
+    return (
+        isinstance(deps, list)
+        and len(deps) == 1
+        and isinstance(deps[0], dict)
+        and deps[0].get("path") == url
+    )
+
+
+def _pointer_doc(pointer: Path) -> dict[str, Any] | None:
+    import yaml
+
+    text = read_text(pointer) if pointer.is_file() else None
+    try:
+        doc = yaml.safe_load(text) if text else None
+    except yaml.YAMLError:
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def rescued(ws: Workspace) -> list[str]:

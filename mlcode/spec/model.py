@@ -13,12 +13,15 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     model_validator,
 )
 
 from mlcode.spec import install as _install
 from mlcode.spec import names
+from mlcode.spec.urls import credential_in_url, is_url
 
 
 class Strict(BaseModel):
@@ -127,6 +130,90 @@ class Features(Strict):
     )
 
 
+# Where `dvc import-url` can read from (DVC's remote kinds that name a single file by URL).
+SOURCE_SCHEMES = ("s3", "gs", "azure", "http", "https", "ssh", "hdfs", "webhdfs", "oss")
+
+
+def _source_url(value: str) -> str:
+    """A URL DVC can import from, or a local path outside the repository; no credentials."""
+    if not value.strip() or value != value.strip() or any(c in value for c in "\n\r\x00"):
+        raise ValueError("a source URL must be a non-empty single line without outer spaces")
+    if is_url(value):
+        scheme = value.split("://", 1)[0].lower()
+        if scheme not in SOURCE_SCHEMES:
+            raise ValueError(
+                f"DVC cannot import from {scheme}:// URLs (supported: "
+                f"{', '.join(s + '://' for s in SOURCE_SCHEMES)}, or a local path)"
+            )
+        reason = credential_in_url(value, user_ok=scheme == "ssh")
+        if reason:
+            raise ValueError(
+                f"the source URL {reason.split(';')[0]}: DVC reads a source's credentials from the "
+                "environment (e.g. AWS_ACCESS_KEY_ID for s3://) or its own config, never from "
+                "ml.yaml"
+            )
+        return value
+    from pathlib import PurePosixPath
+
+    local = PurePosixPath(value.replace("\\", "/"))
+    absolute = local.is_absolute() or (len(value) > 1 and value[1] == ":")
+    if not absolute and (not local.parts or local.parts[0] != ".."):
+        raise ValueError(
+            f"{value!r} is a path inside the repository: version a file of the repository "
+            "with DVC by leaving out `source`; a local source is an absolute path or one "
+            "starting with '../' (relative to the repository root)"
+        )
+    return value
+
+
+class UrlSource(Strict):
+    """Data DVC imports from a URL or a local path outside the repository (`dvc import-url`)."""
+
+    url: Annotated[str, AfterValidator(_source_url)] = Field(
+        description="URL (s3://, https://, ...) or local path outside the repository (absolute, "
+        "or relative to the repository root starting with '../'); `dvc update` refreshes it."
+    )
+
+
+class CmdSource(Strict):
+    """Data written by the user's ingest command, run by DVC as the stage `ingest_<dataset>`."""
+
+    cmd: str | list[str] = Field(description="Shell command(s) that write the dataset's file.")
+    deps: list[RelPath] = Field(default_factory=list, description="Files the command reads.")
+    always_changed: bool = Field(
+        default=False,
+        description="Run the command on every `mlcode run` / `dvc repro` (for a command that "
+        "fetches from outside the repository, e.g. a database); otherwise DVC runs it only when "
+        "the command or its `deps` change.",
+    )
+
+
+def _source_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return "cmd-source" if "cmd" in value and "url" not in value else "url-source"
+    return "cmd-source" if isinstance(value, CmdSource) else "url-source"
+
+
+def _one_source(value: Any) -> Any:
+    if isinstance(value, dict) and "url" in value and "cmd" in value:
+        raise ValueError(
+            "set either `url` (DVC imports the data) or `cmd` (your ingest command writes it), "
+            "not both"
+        )
+    if isinstance(value, dict) and "url" not in value and "cmd" not in value:
+        raise ValueError(
+            "a source needs `url` (DVC imports the data) or `cmd` (your ingest command writes it)"
+        )
+    return value
+
+
+DataSource = Annotated[
+    Annotated[UrlSource, Tag("url-source")] | Annotated[CmdSource, Tag("cmd-source")],
+    Discriminator(_source_tag),
+    BeforeValidator(_one_source),
+]
+
+
 class Dataset(Strict):
     """A named dataset: a file versioned by DVC (never by git)."""
 
@@ -143,6 +230,11 @@ class Dataset(Strict):
     )
     time_column: Column | None = Field(
         default=None, description="Event time column, not a feature."
+    )
+    source: DataSource | None = Field(
+        default=None,
+        description="Where new data comes from: `url` (DVC imports it; `dvc update` refreshes "
+        "it) or `cmd` (an ingest command DVC runs as a stage).",
     )
 
     @property

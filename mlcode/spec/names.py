@@ -54,3 +54,9 @@ def stage_name(step: str, model: str) -> str:
     Model names cannot contain '_', so two models' stage names never collide.
     """
     return f"{step}_{model}"
+
+
+def ingest_stage(dataset: str) -> str:
+    """The DVC stage name of a dataset's ingest command (`source: {cmd: ...}`), e.g.
+    `ingest_transactions`. Model stages start with a step name, so the two never collide."""
+    return f"ingest_{dataset}"

@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from mlcode.errors import Problem
 from mlcode.spec import names
 from mlcode.spec.cron import cron_error
-from mlcode.spec.model import Dataset, DriftGate, MlSpec
+from mlcode.spec.model import CmdSource, Dataset, DriftGate, MlSpec
 from mlcode.spec.yamlsource import Path, Positions, render_path
 
 
@@ -100,6 +100,21 @@ def _check_data(spec: MlSpec, out: _Collector) -> None:
                 for role in ("id_column", "time_column"):
                     if col == getattr(ds, role):
                         out.add(where, f"{col!r} is the {role}; it cannot also be a feature")
+        _check_source(name, ds, out)
+
+
+def _check_source(name: str, ds: Dataset, out: _Collector) -> None:
+    source = ds.source
+    if not isinstance(source, CmdSource):
+        return
+    norm = PurePosixPath(ds.path.replace("\\", "/")).as_posix()
+    for i, dep in enumerate(source.deps):
+        if PurePosixPath(dep.replace("\\", "/")).as_posix() == norm:
+            out.add(
+                ("data", name, "source", "deps", i),
+                f"{dep!r} is the dataset itself, which the ingest command writes; a stage cannot "
+                "depend on its own output",
+            )
 
 
 def _check_models(spec: MlSpec, out: _Collector) -> None:
@@ -211,11 +226,21 @@ def _check_drift_methods(drift: DriftGate, ref: Dataset, where: Path, out: _Coll
 
 def _check_stages(spec: MlSpec, out: _Collector) -> None:
     generated = {names.stage_name(step, m) for m in spec.models for step in names.STEPS}
+    ingest = {
+        names.ingest_stage(d) for d, ds in spec.data.items() if isinstance(ds.source, CmdSource)
+    }
     for name in spec.stages:
         if name in generated:
             out.add(
                 ("stages", name),
                 f"stage name {name!r} collides with a stage mlcode generates for a model; rename it",
+                key=True,
+            )
+        elif name in ingest:
+            out.add(
+                ("stages", name),
+                f"stage name {name!r} collides with the stage mlcode generates for dataset "
+                f"{name.removeprefix('ingest_')!r}'s ingest command; rename it",
                 key=True,
             )
 

@@ -10,7 +10,7 @@ measured by a launcher that waits for it) and the per-column verdicts side by si
 - the floor: a process that reads the same Parquet columns and sorts each numeric column of both
   files, which any exact engine has to do.
 
-Goals (ISSUE-9): at 1M rows mlcode >= 25x faster than Evidently (whole process), within 2x of the
+Goals (ISSUE-9): at 1M rows mlcode at least 25x faster than Evidently (whole process), within 2x of the
 floor, <= 1/3 of Evidently's peak memory, the same verdict on every column; 10M rows <= 1.2 GB.
 
     python -m venv /tmp/evvenv && /tmp/evvenv/bin/pip install 'evidently>=0.7,<0.8' 'pandas<3'

@@ -246,7 +246,12 @@ def test_matrix_over_models_when_several() -> None:
 def test_single_model_has_no_matrix() -> None:
     job = workflows(SINGLE)[github.RETRAIN_WORKFLOW]["jobs"]["retrain"]
     assert "strategy" not in job
-    assert job["env"] == {"MODEL": "iris", "PROMOTION_BRANCH": "mlcode/promote/iris"}
+    assert job["env"] == {"MODEL": "iris"}
+    # The checks are dispatched on the branch promote reports it pushed (a versioned one).
+    steps = {s.get("name"): s for s in job["steps"]}
+    assert steps["Promote the model"]["id"] == "promote"
+    dispatch = steps["Start the checks on the promotion branch"]
+    assert dispatch["env"]["PROMOTION_BRANCH"] == "${{ steps.promote.outputs.branch }}"
 
 
 def test_commit_mode_serializes_the_matrix() -> None:

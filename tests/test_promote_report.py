@@ -31,3 +31,43 @@ def test_body_is_cut_to_fit_and_names_the_whole_report() -> None:
     body = pr_body("y" * (BODY_LIMIT * 2), "reports/iris/v0.1.0/promotion.md")
     assert len(body) < 65_536
     assert body.rstrip().endswith("the whole report is `reports/iris/v0.1.0/promotion.md`)")
+
+
+def test_pr_body_images_point_at_the_committed_files() -> None:
+    """A PR body is resolved relative to no branch: its images use the forge's raw-file URL."""
+    from mlcode.promote.report import absolute_images
+
+    text = (
+        "![age](drift-plots/001-age.svg) and ![x](https://example.org/x.png)\n"
+        "[a link](drift-plots/001-age.svg) ![anchor](#top) ![abs](/root.svg)\n"
+    )
+    seen: list[str] = []
+
+    def url_of(rel: str) -> str:
+        seen.append(rel)
+        return f"https://forge.test/raw/{rel}"
+
+    out = absolute_images(text, url_of)
+    assert seen == ["drift-plots/001-age.svg"]
+    assert "![age](https://forge.test/raw/drift-plots/001-age.svg)" in out
+    assert "![x](https://example.org/x.png)" in out
+    assert "[a link](drift-plots/001-age.svg)" in out  # links are not images: left alone
+    assert absolute_images(text, lambda rel: None) == text  # forge none: relative, as committed
+
+
+def test_forges_raw_file_urls() -> None:
+    from mlcode.forge.github import GitHubForge
+    from mlcode.forge.gitlab import GitLabForge
+    from mlcode.forge.none import NoForge
+
+    path = "reports/iris/v0.2.0/drift-plots/001-sepal length.svg"
+    hub = GitHubForge(None, "org", "repo", "https://github.com")  # type: ignore[arg-type]
+    assert hub.file_url("abc123", path) == (
+        "https://github.com/org/repo/blob/abc123/reports/iris/v0.2.0/drift-plots/"
+        "001-sepal%20length.svg?raw=true"
+    )
+    lab = GitLabForge(None, "group/sub/proj", "https://gitlab.example")  # type: ignore[arg-type]
+    assert lab.file_url("abc123", "r/a.svg") == (
+        "https://gitlab.example/group/sub/proj/-/raw/abc123/r/a.svg"
+    )
+    assert NoForge().file_url("abc123", path) is None

@@ -69,6 +69,11 @@ class Forge(Protocol):
         """Keep one comment starting with `marker`: create it, or update it in place."""
         ...
 
+    def file_url(self, commit: str, path: str) -> str | None:
+        """Where the forge's web shows the raw bytes of `path` at `commit` (for images in a pull
+        request body, which forges do not resolve relative to the repository), or None."""
+        ...
+
 
 SUPERSEDED_MARKER = "<!-- mlcode:superseded -->"
 

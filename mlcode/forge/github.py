@@ -57,10 +57,11 @@ class GitHubForge:
 
     name = "GitHub"
 
-    def __init__(self, http: HttpClient, owner: str, repo: str) -> None:
+    def __init__(self, http: HttpClient, owner: str, repo: str, web_origin: str = "") -> None:
         self.http = http
         self.owner = owner
         self.repo = repo
+        self.web_origin = web_origin
         self._base = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
 
     def find_open(self, head_prefix: str) -> list[PullRequest]:
@@ -155,6 +156,14 @@ class GitHubForge:
                 f"updated pull request #{pull.number} ({', '.join(changed)}): {pull.url}",
             )
         return Outcome(pull, "unchanged", f"pull request #{pull.number} is up to date: {pull.url}")
+
+    def file_url(self, commit: str, path: str) -> str | None:
+        """`<web>/<owner>/<repo>/blob/<commit>/<path>?raw=true`: GitHub serves the bytes to anyone
+        who may read the repository (private ones included), so the PR body shows the image."""
+        if not self.web_origin:
+            return None
+        owner, repo = quote(self.owner, safe=""), quote(self.repo, safe="")
+        return f"{self.web_origin}/{owner}/{repo}/blob/{commit}/{quote(path)}?raw=true"
 
     def comment(self, pull: PullRequest, marker: str, body: str) -> None:
         text = sticky_text(marker, body)

@@ -49,9 +49,10 @@ class GitLabForge:
 
     name = "GitLab"
 
-    def __init__(self, http: HttpClient, project: str) -> None:
+    def __init__(self, http: HttpClient, project: str, web_origin: str = "") -> None:
         self.http = http
         self.project = project
+        self.web_origin = web_origin
         self._base = f"/projects/{quote(project, safe='')}"
         self._user_ids: dict[str, int] = {}
 
@@ -165,6 +166,12 @@ class GitLabForge:
         return Outcome(
             pull, "updated", f"updated merge request !{iid} ({', '.join(named)}): {pull.url}"
         )
+
+    def file_url(self, commit: str, path: str) -> str | None:
+        """`<web>/<project>/-/raw/<commit>/<path>`: GitLab's raw file URL for the project."""
+        if not self.web_origin:
+            return None
+        return f"{self.web_origin}/{quote(self.project)}/-/raw/{commit}/{quote(path)}"
 
     def comment(self, pull: PullRequest, marker: str, body: str) -> None:
         text = sticky_text(marker, body)

@@ -30,3 +30,6 @@ class NoForge:
 
     def comment(self, pull: PullRequest, marker: str, body: str) -> None:
         return None
+
+    def file_url(self, commit: str, path: str) -> str | None:
+        return None

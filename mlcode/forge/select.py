@@ -75,7 +75,7 @@ def make_forge(
             rate_limit_wait=github.rate_limit_wait,
             **common,  # type: ignore[arg-type]
         )
-        return github.GitHubForge(http, parts[0], parts[1])
+        return github.GitHubForge(http, parts[0], parts[1], repo.web_origin)
     http = HttpClient(
         name=name,
         base_url=base or gitlab.api_url_for(repo.host, repo.web_origin),
@@ -83,4 +83,4 @@ def make_forge(
         rate_limit_wait=gitlab.rate_limit_wait,
         **common,  # type: ignore[arg-type]
     )
-    return gitlab.GitLabForge(http, repo.path)
+    return gitlab.GitLabForge(http, repo.path, repo.web_origin)

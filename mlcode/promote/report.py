@@ -6,7 +6,9 @@ body. Nothing is uploaded anywhere: the images live in the repository, linked re
 from __future__ import annotations
 
 import json
+import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,23 @@ def report_files(
     files = {f"{folder}/{REPORT_NAME}": markdown.encode("utf-8")}
     files.update({f"{folder}/{name}": data for name, data in plots.items()})
     return files
+
+
+_RELATIVE_IMAGE = re.compile(r"(!\[[^\]\n]*\]\()(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^)\s]+)(\))")
+
+
+def absolute_images(markdown: str, url_of: Callable[[str], str | None]) -> str:
+    """`markdown` with each relative image link replaced by `url_of(link)` (kept when None).
+
+    The report links its plots relatively, which works where the file is viewed in the
+    repository; a pull request body is resolved by no forge relative to the branch, so its images
+    point at the committed files through the forge's own raw-file URL (nothing uploaded)."""
+
+    def swap(match: re.Match[str]) -> str:
+        url = url_of(match.group(2))
+        return f"{match.group(1)}{url}{match.group(3)}" if url else match.group(0)
+
+    return _RELATIVE_IMAGE.sub(swap, markdown)
 
 
 def pr_body(markdown: str, report: str) -> str:

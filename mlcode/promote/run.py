@@ -21,6 +21,7 @@ twice changes nothing and re-running after a failure completes.
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -610,7 +611,13 @@ def _open_or_update(
         out.steps.append(Step("pull", "would", f"{verb}: {out.branch} → {promo.base}, {title!r}"))
         return
     text = gitrefs.blob_at(root, out.commit, out.report)
-    body = report.pr_body(text.decode("utf-8") if text else title, out.report)
+    folder = out.report.rsplit("/", 1)[0]
+    commit, forge = out.commit, ctx.forge
+    markdown = report.absolute_images(
+        text.decode("utf-8") if text else title,
+        lambda rel: forge.file_url(commit, posixpath.normpath(f"{folder}/{rel}")),
+    )
+    body = report.pr_body(markdown, out.report)
     outcome = ctx.forge.open_or_update(
         head=out.branch,
         base=promo.base,

@@ -9,15 +9,14 @@ branch and tag reference is in the store.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
+from tests.e2e.dvc_objects import missing_in_store
 from tests.e2e.helpers import git, mlcode
 from tests.e2e.s3server import ACCESS_KEY, SECRET_KEY, S3Server, rclone
 
@@ -51,55 +50,6 @@ remote:
   options: {{endpointurl: "{endpoint}"}}
   credentials: {{access_key_id: AWS_ACCESS_KEY_ID, secret_access_key: AWS_SECRET_ACCESS_KEY}}
 """
-
-
-def _cached_objects(repo: Path, ref: str) -> set[str]:
-    """md5 of every cached object the commit `ref` points to (`.dvc` files and dvc.lock)."""
-    files = git(repo, "ls-tree", "-r", "--name-only", ref).split()
-    dvc_yaml = yaml.safe_load(git(repo, "show", f"{ref}:dvc.yaml"))
-    uncached = {
-        path
-        for stage in dvc_yaml.get("stages", {}).values()
-        for key in ("outs", "metrics", "plots")
-        for item in stage.get(key, [])
-        if isinstance(item, dict)
-        for path, props in item.items()
-        if isinstance(props, dict) and props.get("cache") is False
-    }
-    md5s: set[str] = set()
-    for name in files:
-        if name.endswith(".dvc"):
-            for out in yaml.safe_load(git(repo, "show", f"{ref}:{name}")).get("outs", []):
-                md5s.add(str(out["md5"]))
-    lock = yaml.load(git(repo, "show", f"{ref}:dvc.lock"), Loader=yaml.BaseLoader)
-    for stage in lock.get("stages", {}).values():
-        for out in stage.get("outs", []):
-            if out["path"] not in uncached:
-                md5s.add(out["md5"])
-    return md5s
-
-
-def _missing(repo: Path, ref: str, store: Path) -> list[str]:
-    """Objects `ref` needs that the S3 store lacks (directory manifests and their files)."""
-    missing = []
-    for md5 in sorted(_cached_objects(repo, ref)):
-        plain = md5.removesuffix(".dir")
-        obj = (
-            store
-            / "files"
-            / "md5"
-            / plain[:2]
-            / (plain[2:] + (".dir" if md5.endswith(".dir") else ""))
-        )
-        if not obj.is_file():
-            missing.append(md5)
-            continue
-        if md5.endswith(".dir"):
-            for entry in json.loads(obj.read_text()):
-                inner = store / "files" / "md5" / entry["md5"][:2] / entry["md5"][2:]
-                if not inner.is_file():
-                    missing.append(f"{md5}/{entry['relpath']}")
-    return missing
 
 
 def _promotion_refs(repo: Path) -> list[str]:
@@ -148,7 +98,12 @@ def test_no_pointer_to_missing_data_whenever_the_store_dies(
         outcomes.append((delay, result.returncode, round(time.monotonic() - started, 1)))
         assert SECRET_KEY not in result.stdout + result.stderr
         for ref in _promotion_refs(repo):
-            assert _missing(repo, ref, store) == [], (delay, ref, result.stdout, result.stderr)
+            assert missing_in_store(repo, ref, store) == [], (
+                delay,
+                ref,
+                result.stdout,
+                result.stderr,
+            )
         if result.returncode == 0:
             break  # the store died only after the promotion was complete
     s3.start()
@@ -157,7 +112,7 @@ def test_no_pointer_to_missing_data_whenever_the_store_dies(
     refs = _promotion_refs(repo)
     assert any(r.startswith("refs/tags/iris@v") for r in refs), refs
     for ref in refs:
-        assert _missing(repo, ref, store) == [], ref
+        assert missing_in_store(repo, ref, store) == [], ref
     again = mlcode(repo, "promote", "--json")
     assert again.returncode == 0
     assert _promotion_refs(repo) == refs  # running it again changes nothing

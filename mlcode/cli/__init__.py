@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "pre-push": (
         "mlcode.cli.pre_push:command",
-        "Pre-push check: the data pushed commits point to is in the DVC remote.",
+        "Pre-push check: the pushed commits' data is in the DVC remote.",
     ),
 }
 

@@ -11,7 +11,9 @@ fi
 "$VENV/bin/python" -m pip install -q -e ".[dev]"
 export PATH="$PWD/$VENV/bin:$PATH"
 set +e
-"$VENV/bin/python" -m pytest -n "${MLCODE_TEST_WORKERS:-auto}" --durations=15 "$@"
+# worksteal: an idle worker takes queued tests from a busy one, so long end-to-end tests do not
+# leave one core idle at the end of the run.
+"$VENV/bin/python" -m pytest -n "${MLCODE_TEST_WORKERS:-auto}" --dist worksteal --durations=15 "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

@@ -243,3 +243,34 @@ def test_unknown_model_is_refused(repo: Path) -> None:
     assert result.returncode == 3
     assert "unknown model(s) nosuch" in result.stderr
     assert _state(repo) == before
+
+
+def test_a_failing_model_is_an_error_and_the_next_goes_on(repo: Path) -> None:
+    spec = repo / "ml.yaml"
+    broken = (
+        "  aaa-broken:\n"
+        "    task: classification\n"
+        "    data: iris_latest\n"
+        "    estimator: sklearn.ensemble.RandomForestClassifier\n"
+        "    params: {n_estimators: -1}\n"
+    )
+    spec.write_text(spec.read_text().replace("models:\n", "models:\n" + broken))
+    result = mlcode(repo, "apply", "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a model that cannot train")
+    code, doc, _ = _retrain(repo)
+    assert code == 3, doc
+    first, second = doc["models"]
+    assert first["model"] == "aaa-broken"
+    assert first["outcome"] == "error"
+    assert first["decision"]["why"] == "no champion: first version"
+    assert first["steps"]["run"]["status"] == "failed"
+    assert first["error"].startswith("dvc repro failed")
+    assert "n_estimators" in first["error"]  # DVC's last lines carry the step's reason
+    assert second["model"] == "iris"
+    assert second["outcome"] == "nothing to do"
+    assert second["steps"]["refresh"]["status"] == "done"
+    table = mlcode(repo, "retrain")
+    assert table.returncode == 3, table.stderr
+    assert max(len(line) for line in table.stdout.splitlines()) <= 100

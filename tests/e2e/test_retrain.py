@@ -274,3 +274,21 @@ def test_a_failing_model_is_an_error_and_the_next_goes_on(repo: Path) -> None:
     table = mlcode(repo, "retrain")
     assert table.returncode == 3, table.stderr
     assert max(len(line) for line in table.stdout.splitlines()) <= 100
+
+
+def test_a_bug_in_a_step_is_exit_3_never_nothing_to_do(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit 4 means "nothing to do" to the scheduled job: a bug must not look like it."""
+    from mlcode.cli import cli
+    from mlcode.cli.boundary import run_guarded
+    from mlcode.retrain import run
+
+    def broken(*_: object) -> str:
+        raise RuntimeError("a step with a bug")
+
+    monkeypatch.setattr(run, "_champion", broken)
+    assert run_guarded(cli, ["-C", str(repo), "retrain", "--json"]) == 3
+    model = _only(json.loads(capsys.readouterr().out))
+    assert model["outcome"] == "error"
+    assert model["error"] == "internal error (a bug in mlcode): RuntimeError: a step with a bug"

@@ -245,3 +245,48 @@ def test_evidence_of_data_that_lost_a_column_is_an_error(
     assert DATA in message
     assert snapshot(repo) == before
     assert list((tmp_path / "w").iterdir()) == []
+
+
+def test_champion_data_of_a_url_source_after_dvc_update(git_repo: Path, tmp_path: Path) -> None:
+    """A `source: {url}` dataset refreshed by `dvc update`: the source now holds new data, the
+    cache is empty (a fresh runner), and the champion's data still comes back from the remote."""
+    repo = git_repo
+    source = repo.parent / "source" / "batch.csv"
+    source.parent.mkdir()
+    source.write_text("x,y\n1.0,2.0\n2.0,4.0\n", encoding="utf-8")
+    spec = MlSpec.model_validate(
+        {
+            "version": 1,
+            "project": "p",
+            "data": {
+                "batch": {
+                    "path": "batch.csv",
+                    "target": "y",
+                    "features": {"numeric": ["x"]},
+                    "source": {"url": "../source/batch.csv"},
+                }
+            },
+            "models": {
+                "m": {
+                    "task": "regression",
+                    "data": "batch",
+                    "estimator": "sklearn.linear_model.LinearRegression",
+                }
+            },
+        }
+    )
+    _dvc(repo, "init", "-q")
+    _dvc(repo, "remote", "add", "-d", "store", str(tmp_path / "store"))
+    _dvc(repo, "import-url", "../source/batch.csv", "batch.csv")
+    old = _md5(repo / "batch.csv")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "import")
+    champion = _head(repo)
+    _dvc(repo, "push")
+    source.write_text("x,y\n5.0,1.0\n6.0,0.0\n", encoding="utf-8")
+    _dvc(repo, "update", "batch.csv.dvc")
+    assert data_md5(repo, spec, "m", None) == _md5(repo / "batch.csv") != old
+    assert data_md5(repo, spec, "m", champion) == old
+    shutil.rmtree(repo / ".dvc" / "cache")
+    got = champion_data_file(repo, spec, "m", champion, tmp_path / "out")
+    assert _md5(got) == old

@@ -245,6 +245,12 @@ def test_evidence_of_data_that_lost_a_column_is_an_error(
     assert DATA in message
     assert snapshot(repo) == before
     assert list((tmp_path / "w").iterdir()) == []
+    # the new data recorded but not in the working tree (a clone before `dvc pull`)
+    (repo / DATA).unlink()
+    with pytest.raises(UserError) as caught:
+        evidence(repo, spec, "iris", _head(repo), measure_drift=True, workdir=tmp_path / "w")
+    assert "is not in the working tree" in caught.value.message
+    assert caught.value.hint == f"Bring it in with `dvc pull {DATA}`."
 
 
 def test_champion_data_of_a_url_source_after_dvc_update(git_repo: Path, tmp_path: Path) -> None:

@@ -219,12 +219,12 @@ def _decide(
     workdir.mkdir(parents=True, exist_ok=True)
     found = evidence(root, spec, result.model, champion, measure_drift=measure, workdir=workdir)
     if found.drifted_share is not None:
-        cols = f" ({', '.join(found.drifted_columns)})" if found.drifted_columns else ""
+        cols = f": {', '.join(found.drifted_columns)}" if found.drifted_columns else ""
         drifted = len(found.drifted_columns)
         result.steps["drift"] = Step(
             "done",
-            f"{drifted}/{found.n_columns} columns drifted{cols} against the champion's training "
-            f"data ({champion[:12] if champion else ''})",
+            f"{found.drift_detail}{cols}; against the champion's training data at "
+            f"{(champion or '')[:12]}",
             f"{drifted}/{found.n_columns} cols",
         )
     elif champion is None:

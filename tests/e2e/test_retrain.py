@@ -22,6 +22,7 @@ from tests.e2e.helpers import git, mlcode, snapshot
 from tests.e2e.projects import copy_project
 from tests.e2e.retrain_project import (
     FEED,
+    build_ingest_project,
     build_sourced_project,
     original,
     resample,
@@ -292,3 +293,28 @@ def test_a_bug_in_a_step_is_exit_3_never_nothing_to_do(
     model = _only(json.loads(capsys.readouterr().out))
     assert model["outcome"] == "error"
     assert model["error"] == "internal error (a bug in mlcode): RuntimeError: a step with a bug"
+
+
+def test_ingest_command_source_is_run_and_judged(
+    trained_iris_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest command (`always_changed`, as one reading from outside must be) runs in the
+    refresh; its new data is decided on, reproduced and judged by the gates, which an always
+    changed stage does not make "stale"."""
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    repo = build_ingest_project(trained_iris_template, tmp_path / "ingest")
+    code, doc, _ = _retrain(repo)
+    assert code == 4, doc
+    assert doc["refresh"][0]["kind"] == "cmd"
+    assert _only(doc)["decision"]["why"].startswith("data unchanged")
+    write_feed(repo, shuffled_labels(original(repo), seed=7))
+    code, doc, _ = _retrain(repo)
+    model = _only(doc)
+    assert code == 1, doc
+    assert (
+        model["steps"]["refresh"]["detail"] == "iris: refreshed by the pipeline (stage ingest_iris)"
+    )
+    assert model["decision"]["why"].startswith("data changed (md5 ")
+    assert model["steps"]["gates"]["status"] == "failed"
+    assert "accuracy" in model["steps"]["gates"]["detail"]
+    assert model["error"] is None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -117,6 +118,14 @@ def model_files(
     )
 
 
+def dvc_gitignores(model: str) -> list[str]:
+    """The `.gitignore` files DVC writes an entry into when it first creates the model's outputs
+    outside the model's own folders (`models/.gitignore` gets `/<model>`): a model first run on
+    a runner changes them, and the promotion commits them."""
+    parent = posixpath.dirname(model_paths(model).model_dir)
+    return [f"{parent}/.gitignore" if parent else ".gitignore"]
+
+
 def pipeline_output(path: str, models: Iterable[str], pointers: Iterable[str]) -> bool:
     """True when a changed path is one the pipeline itself writes (dvc.lock, a model's metrics,
     plots, model folder) or a data pointer `dvc add` rewrites: those may be dirty when promoting."""
@@ -126,7 +135,7 @@ def pipeline_output(path: str, models: Iterable[str], pointers: Iterable[str]) -
         return True
     for model in models:
         paths = model_paths(model)
-        if path in (paths.metrics, paths.drift_metrics):
+        if path in (paths.metrics, paths.drift_metrics, *dvc_gitignores(model)):
             return True
         # the work folder: a stage that failed leaves its earlier stages' splits there before DVC
         # lists them in .gitignore; a rerun completes them

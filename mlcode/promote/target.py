@@ -18,6 +18,7 @@ from mlcode.layout import DVC_FILE, PARAMS_FILE, model_paths, plot_kinds
 from mlcode.promote import gitrefs
 from mlcode.promote.plan import (
     LOCK_FILE,
+    dvc_gitignores,
     fingerprint,
     merged_lock,
     model_files,
@@ -147,7 +148,8 @@ def collect_files(
     data_pointers = pointers(project, model)
     task = project.spec.models[model].task
     own = project.spec.models[model].evaluate
-    for rel in model_files(model, own.metrics if own else None, data_pointers, plot_kinds(task)):
+    kept = model_files(model, own.metrics if own else None, data_pointers, plot_kinds(task))
+    for rel in [*kept, *dvc_gitignores(model)]:
         path = root / rel
         if path.is_file() and not _ignored(root, rel):
             files[rel] = path.read_bytes()

@@ -226,3 +226,27 @@ def test_a_version_whose_tag_exists_is_skipped_not_overwritten(trained_iris: Pat
     assert out["version"] == "v0.2.0"
     assert git(repo, "rev-parse", "refs/tags/iris@v0.1.0").strip() == old
     assert gto_show(repo)["iris"]["version"] == "v0.2.0"
+
+
+def test_a_model_first_run_after_its_commit_promotes_with_dvcs_gitignore(
+    trained_iris: Path,
+) -> None:
+    """A model declared, applied and committed but first run later (as a CI runner does): DVC's
+    own `.gitignore` entries for its new outputs are pipeline output, not a dirty tree, and the
+    promotion commit carries them so the base ignores what DVC tracks."""
+    repo = trained_iris
+    spec = (repo / "ml.yaml").read_text()
+    block = spec[spec.index("  iris:\n    task:") : spec.index("\nci:")]
+    second = block.replace("  iris:\n", "  iris-b:\n", 1).replace(
+        "n_estimators: 100", "n_estimators: 50"
+    )
+    (repo / "ml.yaml").write_text(spec.replace("\nci:", second + "\nci:"))
+    _ok(repo, "apply", "--auto-approve")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "iris-b declared")
+    git(repo, "push", "-q", "origin", "main")
+    _ok(repo, "run", "iris-b")
+    assert "models/.gitignore" in git(repo, "status", "--porcelain")
+    out = json.loads(_ok(repo, "promote", "iris-b", "--json"))["models"][0]
+    ignored = git(repo, "show", f"{out['branch']}:models/.gitignore")
+    assert "/iris-b" in ignored.splitlines()

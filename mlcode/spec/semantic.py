@@ -175,6 +175,12 @@ def _check_models(spec: MlSpec, out: _Collector) -> None:
                         )
             if ref_ds is not None:
                 _check_drift_methods(drift, ref_ds, (*base, "gates", "drift"), out)
+        if model.retrain.when != "drift" and "max_drifted_share" in model.retrain.model_fields_set:
+            out.add(
+                (*base, "retrain", "max_drifted_share"),
+                f"`max_drifted_share` only applies with `when: drift`, but `when` is "
+                f"{model.retrain.when!r}; remove it or set `when: drift`",
+            )
         promo = model.promotion
         for field, value in (("base", promo.base), ("branch_prefix", promo.branch_prefix)):
             if value and not _git_ref_ok(value):

@@ -481,6 +481,12 @@ class CI(Strict):
         description="Runner label (overrides the stack's).",
     )
     install: InstallSource | None = Field(default=None, description=INSTALL_DESCRIPTION)
+    groups: dict[ModelName, list[ModelName]] | None = Field(
+        default=None,
+        description="Retrain models in groups, one CI job per group (for many models: GitHub's "
+        "matrix allows 256 jobs, GitLab's parallel:matrix 200). Maps a group name to its models; "
+        "every model in exactly one group. Absent: one job per model.",
+    )
 
 
 class MlSpec(Strict):

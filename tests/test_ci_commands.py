@@ -52,13 +52,14 @@ ci:
 EXPECTED = {
     "validate",
     "check",
-    "run",
-    "run MODEL",
+    "run --pull",
     "gates MODEL --format markdown",
-    "gates MODEL --json",
-    "promote MODEL",
+    "retrain MODEL --pull --push --json",
     "promote --finalize",
 }
+
+# The same models retrained as one group (`ci.groups`): the job's command takes the group's models.
+GROUPED = TWO_MODELS + "  groups: {all: [churn, churn-linear]}\n"
 
 _SEPARATORS = {";", "&&", "||", "|", "(", ")", "{", "}", "!", "&"}
 _KEYWORDS = {"if", "then", "else", "elif", "do", "while", "until", "time"}
@@ -162,7 +163,7 @@ def compiled_ci() -> list[tuple[str, str, str, str]]:
     """(case, path, text, a model name) for every CI file of every shipped stack."""
     from mlcode.project.examples import build
 
-    specs = {"two-models": TWO_MODELS}
+    specs = {"two-models": TWO_MODELS, "grouped": GROUPED}
     for key, example in EXAMPLES.items():
         specs[key] = render_spec("demo", "STACK", example, build(key).numeric)
     out = []

@@ -16,6 +16,7 @@ from mlcode import __version__
 from mlcode.compile import github
 from mlcode.compile.header import is_pristine
 from mlcode.compile.render import RenderError
+from mlcode.errors import UserError
 from mlcode.resources import stack_presets
 from mlcode.spec.load import load_file, parse_spec, parse_stack
 from mlcode.spec.model import MlSpec
@@ -154,8 +155,8 @@ def test_pat_token_uses_its_secret_and_needs_no_dispatch() -> None:
     retrain = yaml.safe_load(github.render(spec(SPEC), s)[github.RETRAIN_WORKFLOW])
     job = retrain["jobs"]["retrain"]
     assert "actions" not in job["permissions"]
-    promote = next(st for st in steps(job) if "mlcode promote" in st.get("run", ""))
-    assert promote["env"]["ML_BOT_TOKEN"] == "${{ secrets.ML_BOT_TOKEN }}"
+    retrain_step = next(st for st in steps(job) if "mlcode retrain" in st.get("run", ""))
+    assert retrain_step["env"]["ML_BOT_TOKEN"] == "${{ secrets.ML_BOT_TOKEN }}"
 
 
 def test_actions_pinned_by_sha_with_tag_comment() -> None:
@@ -207,12 +208,19 @@ def test_secrets_only_in_env_and_named_by_the_stack(stack_name: str) -> None:
 
 
 def test_s3_native_env_and_ssh_key_file() -> None:
-    s3 = workflows(SPEC, "github-s3")[github.RETRAIN_WORKFLOW]
-    pull = next(s for s in all_steps(s3) if "dvc pull" in s.get("run", ""))
-    assert pull["env"] == {
+    native = {
         "AWS_ACCESS_KEY_ID": "${{ secrets.AWS_ACCESS_KEY_ID }}",
         "AWS_SECRET_ACCESS_KEY": "${{ secrets.AWS_SECRET_ACCESS_KEY }}",
     }
+    s3 = workflows(SPEC, "github-s3")
+    # Every step whose mlcode command talks to the DVC remote has the remote's secrets.
+    for path, command in (
+        (github.RETRAIN_WORKFLOW, "mlcode retrain"),
+        (github.PR_WORKFLOW, "mlcode run --pull"),
+        (github.PR_WORKFLOW, "mlcode gates"),
+    ):
+        step = next(s for s in all_steps(s3[path]) if command in s.get("run", ""))
+        assert native.items() <= step["env"].items(), command
     ssh = workflows(SPEC, "github-ssh")[github.RETRAIN_WORKFLOW]
     key = next(s for s in all_steps(ssh) if "SECRET_FILE" in s.get("env", {}))
     assert key["env"]["OPTION"] == "keyfile"
@@ -238,7 +246,7 @@ def test_matrix_over_models_when_several() -> None:
     include = job["strategy"]["matrix"]["include"]
     assert [e["model"] for e in include] == ["churn", "churn-linear"]
     assert include[0]["branch"] == "mlcode/promote/churn"
-    assert job["env"]["MODEL"] == "${{ matrix.model }}"
+    assert job["env"] == {"MODELS": "${{ matrix.model }}"}
     assert job["strategy"]["fail-fast"] is False
     assert "max-parallel" not in job["strategy"]
 
@@ -246,12 +254,14 @@ def test_matrix_over_models_when_several() -> None:
 def test_single_model_has_no_matrix() -> None:
     job = workflows(SINGLE)[github.RETRAIN_WORKFLOW]["jobs"]["retrain"]
     assert "strategy" not in job
-    assert job["env"] == {"MODEL": "iris"}
-    # The checks are dispatched on the branch promote reports it pushed (a versioned one).
+    assert job["env"] == {"MODELS": "iris"}
+    assert job["name"] == "retrain iris"
+    # The checks are dispatched on the branches the retrain JSON reports promote pushed.
     steps = {s.get("name"): s for s in job["steps"]}
-    assert steps["Promote the model"]["id"] == "promote"
+    assert steps["Retrain, evaluate the gates and promote"]["id"] == "retrain"
     dispatch = steps["Start the checks on the promotion branch"]
-    assert dispatch["env"]["PROMOTION_BRANCH"] == "${{ steps.promote.outputs.branch }}"
+    assert dispatch["env"]["PROMOTION_BRANCHES"] == "${{ steps.retrain.outputs.branches }}"
+    assert dispatch["if"] == "!cancelled() && steps.retrain.outputs.branches != ''"
 
 
 def test_commit_mode_serializes_the_matrix() -> None:
@@ -333,20 +343,23 @@ def test_finalize_workflow_on_push_to_each_base() -> None:
 
 def test_commands_called() -> None:
     wfs = workflows()
-    pr_runs = "\n".join(s.get("run", "") for s in all_steps(wfs[github.PR_WORKFLOW]))
-    for command in ("mlcode validate", "mlcode check", "dvc pull", "mlcode run", "mlcode gates"):
+    pr_runs = "\n".join(s.get("run", "") for s in steps(wfs[github.PR_WORKFLOW]["jobs"]["check"]))
+    for command in ("mlcode validate", "mlcode check", "mlcode run --pull", "mlcode gates"):
         assert command in pr_runs
+    # The job's mlcode commands fetch what they need: no bulk `dvc pull` of every model's data.
+    assert "dvc pull" not in pr_runs
     assert 'mlcode gates "$model" --format markdown' in pr_runs  # the gate table, as Markdown
     assert "dvc metrics diff --md" in pr_runs
-    assert "<!-- mlcode-report -->" in pr_runs
+    comment = steps(wfs[github.PR_WORKFLOW]["jobs"]["comment"])
+    assert "<!-- mlcode-report -->" in comment[0]["run"]
     retrain_runs = "\n".join(s.get("run", "") for s in all_steps(wfs[github.RETRAIN_WORKFLOW]))
     for command in (
-        'mlcode run "$MODEL"',
-        'mlcode gates "$MODEL" --json',
-        'mlcode promote "$MODEL"',
+        "mlcode retrain $MODELS --pull --push --json",
         "gh workflow run mlcode-pr.yml",
     ):
         assert command in retrain_runs
+    for gone in ("dvc pull", "mlcode run", "mlcode gates", "mlcode promote"):
+        assert gone not in retrain_runs
 
 
 def test_comment_job_uses_token_from_env_only() -> None:
@@ -396,7 +409,7 @@ def test_check_workflow_catches_broken_output() -> None:
     broken = [
         good.replace("permissions: {}", "permissions: write-all"),
         good.replace("persist-credentials: false", "persist-credentials: true"),
-        good.replace('run: mlcode run "$MODEL"', "run: mlcode run ${{ matrix.model }}"),
+        good.replace("mlcode retrain $MODELS", "mlcode retrain ${{ matrix.model }}"),
         re.sub(r"@[0-9a-f]{40}", "@v4", good, count=1),
         good.replace("timeout-minutes: 120", "timeout-minutes: soon"),
         "- a list\n",
@@ -421,3 +434,104 @@ def test_caches_only_where_nothing_is_published() -> None:
     assert not any(s.get("uses", "").startswith("actions/cache@") for s in retrain)
     python = next(s for s in retrain if s.get("uses", "").startswith("actions/setup-python@"))
     assert "cache" not in python["with"]
+
+
+def _many(models: int, groups: dict[str, list[int]] | None = None) -> str:
+    """ml.yaml of a monorepo: `models` models on one dataset, optionally in `ci.groups`."""
+    lines = ["version: 1", "project: mono", "stack: {stack}", "data:"]
+    lines += ["  d: {path: data/d.csv, target: y, features: {numeric: [a, b]}}", "models:"]
+    for i in range(models):
+        mode = ", promotion: {mode: commit}" if i == 7 else ""
+        lines.append(
+            f"  m{i}: {{task: regression, data: d, estimator: sklearn.linear_model.Ridge{mode}}}"
+        )
+    if groups is not None:
+        lines += ["ci:", "  groups:"]
+        for name, members in groups.items():
+            lines.append(f"    {name}: [{', '.join(f'm{i}' for i in members)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_fifty_models_make_a_matrix_of_fifty() -> None:
+    job = workflows(_many(50))[github.RETRAIN_WORKFLOW]["jobs"]["retrain"]
+    include = job["strategy"]["matrix"]["include"]
+    assert [e["model"] for e in include] == [f"m{i}" for i in range(50)]
+    assert [e["dispatch"] for e in include] == [i != 7 for i in range(50)]
+    assert job["env"] == {"MODELS": "${{ matrix.model }}"}
+    assert job["concurrency"]["group"] == "mlcode-retrain-${{ matrix.model }}"
+
+
+def test_groups_make_one_job_per_group() -> None:
+    groups = {
+        "first": list(range(0, 20)),
+        "second": list(range(20, 45)),
+        "tail": [45, 46, 47, 48, 49],
+    }
+    wf = workflows(_many(50, groups))[github.RETRAIN_WORKFLOW]
+    job = wf["jobs"]["retrain"]
+    include = job["strategy"]["matrix"]["include"]
+    assert include == [
+        {"group": "first", "models": " ".join(f"m{i}" for i in range(20)), "dispatch": True},
+        {"group": "second", "models": " ".join(f"m{i}" for i in range(20, 45)), "dispatch": True},
+        {"group": "tail", "models": "m45 m46 m47 m48 m49", "dispatch": True},
+    ]
+    assert job["name"] == "retrain ${{ matrix.group }}"
+    # The command splits MODELS (the run: never holds an expression); one run per group at a time.
+    assert job["env"] == {"MODELS": "${{ matrix.models }}"}
+    assert job["concurrency"] == {
+        "group": "mlcode-retrain-group-${{ matrix.group }}",
+        "cancel-in-progress": False,
+    }
+    run = next(s for s in steps(job) if s.get("id") == "retrain")["run"]
+    assert "mlcode retrain $MODELS --pull --push --json" in run
+    # m7 commits to its base: runs take turns, as without groups.
+    assert job["strategy"]["max-parallel"] == 1
+    assert wf["concurrency"]["group"] == "mlcode-retrain"
+    # A group whose models all commit to their base starts no checks.
+    only_commit = workflows(_many(8, {"a": [7], "b": list(range(7))}))[github.RETRAIN_WORKFLOW]
+    include = only_commit["jobs"]["retrain"]["strategy"]["matrix"]["include"]
+    assert [(e["group"], e["dispatch"]) for e in include] == [("a", False), ("b", True)]
+
+
+def test_one_group_of_one_model_is_still_a_group_job() -> None:
+    job = workflows(_many(1, {"all": [0]}))[github.RETRAIN_WORKFLOW]["jobs"]["retrain"]
+    assert job["strategy"]["matrix"]["include"] == [
+        {"group": "all", "models": "m0", "dispatch": True}
+    ]
+
+
+def test_too_many_jobs_for_a_matrix_is_refused_at_compile() -> None:
+    with pytest.raises(UserError, match=r"257 models make 257 retrain jobs.*`ci.groups`"):
+        workflows(_many(257))
+    groups = {f"g{i}": [i] for i in range(257)}
+    with pytest.raises(UserError, match="257 groups make 257 retrain jobs"):
+        workflows(_many(257, groups))
+    assert len(workflows(_many(257, {"a": list(range(257))}))) == 3
+
+
+def test_fork_pull_requests_get_a_job_without_secrets() -> None:
+    pr = workflows()[github.PR_WORKFLOW]
+    fork, check = pr["jobs"]["fork"], pr["jobs"]["check"]
+    same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
+    assert fork["if"] == (
+        "github.event_name == 'pull_request' && "
+        "github.event.pull_request.head.repo.full_name != github.repository"
+    )
+    # workflow_dispatch has no pull_request: the full job runs for it (the retrain workflow's).
+    assert check["if"] == f"github.event_name == 'workflow_dispatch' || {same_repo}"
+    assert fork["permissions"] == {"contents": "read"}
+    text = yaml.safe_dump(fork)
+    assert "secrets." not in text
+    assert "github.token" not in text
+    runs = [s["run"] for s in steps(fork) if "run" in s]
+    assert runs[1:3] == ["mlcode validate", "mlcode check"]
+    assert not any("dvc" in r or "mlcode run" in r or "mlcode gates" in r for r in runs)
+    why = runs[-1]
+    assert "::notice" in why
+    assert '>> "$GITHUB_STEP_SUMMARY"' in why
+    assert "comes from a fork" in why
+    # The report comment job needs the check job's report: it is skipped with it.
+    assert "check" in pr["jobs"]["comment"]["needs"]
+    # Without pull_request checks there is no fork job.
+    off = workflows(SINGLE + "ci: {pull_request_checks: false}\n")[github.PR_WORKFLOW]
+    assert set(off["jobs"]) == {"check", "comment"}

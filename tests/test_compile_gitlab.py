@@ -17,6 +17,7 @@ from mlcode import __version__
 from mlcode.compile import gitlab
 from mlcode.compile.header import is_pristine
 from mlcode.compile.render import RenderError
+from mlcode.errors import UserError
 from mlcode.resources import stack_presets
 from mlcode.spec.load import load_file, parse_spec, parse_stack
 from mlcode.spec.model import MlSpec
@@ -98,7 +99,10 @@ def test_flows_and_rules() -> None:
     pushes = [r for r in data["workflow"]["rules"] if '"push"' in r["if"]]
     assert pushes == [{"if": rule} for rule in on_base]
     check = data["mlcode-check"]
-    assert check["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    same_project = "$CI_MERGE_REQUEST_SOURCE_PROJECT_ID == $CI_MERGE_REQUEST_PROJECT_ID"
+    assert check["rules"] == [
+        {"if": f'$CI_PIPELINE_SOURCE == "merge_request_event" && {same_project}'}
+    ]
     # ...the retrain job only when data pointers changed.
     retrain = data["mlcode-retrain"]
     retrain_pushes = [r for r in retrain["rules"] if '"push"' in r["if"]]
@@ -118,13 +122,13 @@ def test_no_data_change_rule_when_disabled() -> None:
 
 def test_one_retrain_per_model_at_a_time() -> None:
     retrain = pipeline()["mlcode-retrain"]
-    # GitLab expands the job's MODEL (a parallel:matrix variable) in the group name.
-    assert retrain["resource_group"] == "mlcode-retrain-$MODEL"
-    assert retrain["parallel"]["matrix"] == [{"MODEL": ["churn", "churn-linear"]}]
+    # GitLab expands the job's MODELS (a parallel:matrix variable) in the group name.
+    assert retrain["resource_group"] == "mlcode-retrain-$MODELS"
+    assert retrain["parallel"]["matrix"] == [{"MODELS": ["churn", "churn-linear"]}]
     text = SPEC.split("  churn-linear:", maxsplit=1)[0]
     single = pipeline(text)["mlcode-retrain"]
-    assert single["resource_group"] == "mlcode-retrain-$MODEL"
-    assert single["variables"]["MODEL"] == "churn"
+    assert single["resource_group"] == "mlcode-retrain-$MODELS"
+    assert single["variables"]["MODELS"] == "churn"
     empty = pipeline("version: 1\nproject: empty\nstack: gitlab-s3\n")["mlcode-retrain"]
     assert empty["resource_group"] == "mlcode-retrain"
 
@@ -164,16 +168,18 @@ def test_bad_image_is_refused() -> None:
 def test_matrix_and_commands() -> None:
     data = pipeline()
     retrain = data["mlcode-retrain"]
-    assert retrain["parallel"]["matrix"] == [{"MODEL": ["churn", "churn-linear"]}]
+    assert retrain["parallel"]["matrix"] == [{"MODELS": ["churn", "churn-linear"]}]
     script = "\n".join(retrain["script"])
-    assert 'mlcode run "$MODEL"' in script
-    assert 'mlcode gates "$MODEL" --json' in script
-    assert 'mlcode promote "$MODEL"' in script
+    assert "mlcode retrain $MODELS --pull --push --json > mlcode-retrain.json" in script
+    for gone in ("mlcode run", "mlcode gates", "mlcode promote"):
+        assert gone not in script
+    assert retrain["artifacts"]["paths"] == ["mlcode-retrain.json"]
+    # The jobs' mlcode commands fetch what their models need: no bulk pull of everything.
     setup = "\n".join(data[".mlcode-setup"]["before_script"])
-    assert "dvc pull --run-cache --allow-missing" in setup
+    assert "dvc pull" not in setup
     assert data["variables"]["MLCODE_REQUIREMENT"] == f"mlcode-git[s3]=={__version__}"
     check = "\n".join(data["mlcode-check"]["script"])
-    for command in ("mlcode validate", "mlcode check", "mlcode run", "mlcode gates"):
+    for command in ("mlcode validate", "mlcode check", "mlcode run --pull", "mlcode gates"):
         assert command in check
     assert "<!-- mlcode-report -->" in check
     assert "PRIVATE-TOKEN" in check
@@ -184,7 +190,7 @@ def test_single_model() -> None:
     text = SPEC.split("  churn-linear:", maxsplit=1)[0] + 'ci:\n  schedule: "0 3 * * 1"\n'
     retrain = pipeline(text)["mlcode-retrain"]
     assert "parallel" not in retrain
-    assert retrain["variables"]["MODEL"] == "churn"
+    assert retrain["variables"]["MODELS"] == "churn"
 
 
 def test_credentials_by_name_only() -> None:
@@ -218,10 +224,74 @@ def test_check_pipeline_catches_broken_output() -> None:
     good = gitlab.render(spec(), stack())[gitlab.GITLAB_CI]
     gitlab.check_pipeline(good, "x.yml")
     for broken in (
-        good.replace("resource_group: mlcode-retrain-$MODEL", "resource_group: other"),
+        good.replace("resource_group: mlcode-retrain-$MODELS", "resource_group: other"),
         good.replace("resource_group: mlcode-finalize", "resource_group: other"),
         good.replace("stages:", "staged:"),
         "- a\n",
     ):
         with pytest.raises(RenderError):
             gitlab.check_pipeline(broken, "x.yml")
+
+
+def _many(models: int, groups: dict[str, list[int]] | None = None) -> str:
+    """ml.yaml of a monorepo: `models` models on one dataset, optionally in `ci.groups`."""
+    lines = ["version: 1", "project: mono", "stack: gitlab-s3", "data:"]
+    lines += ["  d: {path: data/d.csv, target: y, features: {numeric: [a, b]}}", "models:"]
+    for i in range(models):
+        lines.append(
+            f"  m{i}: {{task: regression, data: d, estimator: sklearn.linear_model.Ridge}}"
+        )
+    if groups is not None:
+        lines += ["ci:", "  groups:"]
+        for name, members in groups.items():
+            lines.append(f"    {name}: [{', '.join(f'm{i}' for i in members)}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_fifty_models_make_a_parallel_matrix_of_fifty() -> None:
+    retrain = pipeline(_many(50))["mlcode-retrain"]
+    assert retrain["parallel"]["matrix"] == [{"MODELS": [f"m{i}" for i in range(50)]}]
+    assert retrain["resource_group"] == "mlcode-retrain-$MODELS"
+    assert "MODELS" not in retrain["variables"]
+
+
+def test_groups_make_one_job_per_group() -> None:
+    groups = {"first": list(range(20)), "second": list(range(20, 45)), "tail": [45, 46, 47, 48, 49]}
+    retrain = pipeline(_many(50, groups))["mlcode-retrain"]
+    assert retrain["parallel"]["matrix"] == [
+        {"GROUP": "first", "MODELS": " ".join(f"m{i}" for i in range(20))},
+        {"GROUP": "second", "MODELS": " ".join(f"m{i}" for i in range(20, 45))},
+        {"GROUP": "tail", "MODELS": "m45 m46 m47 m48 m49"},
+    ]
+    assert retrain["resource_group"] == "mlcode-retrain-group-$GROUP"
+    assert "MODELS" not in retrain["variables"]
+    assert "mlcode retrain $MODELS --pull --push --json" in "\n".join(retrain["script"])
+    one = pipeline(_many(1, {"all": [0]}))["mlcode-retrain"]
+    assert one["parallel"]["matrix"] == [{"GROUP": "all", "MODELS": "m0"}]
+
+
+def test_too_many_jobs_for_a_parallel_matrix_is_refused() -> None:
+    with pytest.raises(UserError, match=r"201 models make 201 retrain jobs.*`ci.groups`"):
+        pipeline(_many(201))
+    assert len(pipeline(_many(200))["mlcode-retrain"]["parallel"]["matrix"][0]["MODELS"]) == 200
+    with pytest.raises(UserError, match="201 groups make 201 retrain jobs"):
+        pipeline(_many(201, {f"g{i}": [i] for i in range(201)}))
+
+
+def test_fork_merge_requests_get_a_job_without_secrets() -> None:
+    data = pipeline()
+    fork = data["mlcode-fork-check"]
+    assert fork["rules"] == [
+        {
+            "if": '$CI_PIPELINE_SOURCE == "merge_request_event" && '
+            "$CI_MERGE_REQUEST_SOURCE_PROJECT_ID != $CI_MERGE_REQUEST_PROJECT_ID"
+        }
+    ]
+    assert fork["stage"] == "check"
+    # Not the setup with the DVC remote's credentials and pull; no variables, no token.
+    assert "extends" not in fork
+    assert "variables" not in fork
+    assert fork["script"][:2] == ["mlcode validate", "mlcode check"]
+    assert "comes from a fork" in fork["script"][2]
+    assert not any("dvc" in line or "mlcode run" in line for line in fork["script"])
+    assert "mlcode-fork-check" not in pipeline(SPEC + "  pull_request_checks: false\n")

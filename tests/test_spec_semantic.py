@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from mlcode.errors import Problem
+from pathlib import Path
+
+import pytest
+
+from mlcode.errors import Problem, SpecError
 from mlcode.spec import semantic
 from mlcode.spec.load import parse_spec
 from mlcode.spec.yamlsource import parse
@@ -232,3 +236,114 @@ def test_dataset_path_spelled_twice_differently_is_the_same_file() -> None:
 def test_ordinary_dataset_paths_pass() -> None:
     for path in ("data/latest.csv", "git/x.csv", "data.git/x.csv", "my.dvc.data/x.csv"):
         assert _data_path(path) == [], path
+
+
+# --- ci.groups: one CI job per group; every model in exactly one group ----------------------
+
+GROUPED = """\
+models:
+  churn:
+    task: classification
+    data: customers
+    estimator: sklearn.ensemble.RandomForestClassifier
+  upsell:
+    task: classification
+    data: customers
+    estimator: sklearn.ensemble.RandomForestClassifier
+  tenure:
+    task: regression
+    data: customers
+    estimator: sklearn.linear_model.Ridge
+ci:
+  groups:
+"""
+
+
+def test_groups_covering_every_model_once_are_valid() -> None:
+    assert _check(GROUPED + "    retention: [churn, upsell]\n    growth: [tenure]\n") == []
+
+
+def test_group_naming_an_unknown_model() -> None:
+    missing, p = _check(GROUPED + "    a: [churn, upsel, tenure]\n")
+    assert _where([missing, p]) == [(29, 3, "ci.groups"), (30, 16, "ci.groups.a[1]")]
+    assert "'upsell' is in no group" in missing.message
+    assert "model 'upsel' is not declared under `models`" in p.message
+    assert "churn, tenure, upsell" in p.message
+
+
+def test_model_in_two_groups_is_located_at_its_second_place() -> None:
+    [p] = _check(GROUPED + "    a: [churn, upsell]\n    b: [tenure, churn]\n")
+    assert _where([p]) == [(31, 17, "ci.groups.b[1]")]
+    assert "model 'churn' is already in group 'a'" in p.message
+    [twice] = _check(GROUPED + "    a: [churn, upsell, churn, tenure]\n")
+    assert "already in group 'a'" in twice.message
+
+
+def test_model_in_no_group() -> None:
+    [p] = _check(GROUPED + "    a: [churn]\n")
+    assert _where([p]) == [(29, 3, "ci.groups")]
+    assert "'upsell', 'tenure'" in p.message
+    assert "exactly one group" in p.message
+
+
+def test_empty_group() -> None:
+    [p] = _check(GROUPED + "    a: [churn, upsell, tenure]\n    empty: []\n")
+    assert _where([p]) == [(31, 12, "ci.groups.empty")]
+    assert "lists no models" in p.message
+
+
+def _many(models: int, stack: str, groups: int = 0) -> str:
+    lines = ["version: 1", "project: many", f"stack: {stack}", "data:"]
+    lines += ["  d: {path: data/d.csv, target: y, features: {numeric: [a]}}", "models:"]
+    for i in range(models):
+        lines.append(
+            f"  m{i}: {{task: regression, data: d, estimator: sklearn.linear_model.Ridge}}"
+        )
+    if groups:
+        lines += ["ci:", "  groups:"]
+        for g in range(groups):
+            members = ", ".join(f"m{i}" for i in range(models) if i % groups == g)
+            lines.append(f"    g{g}: [{members}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_more_models_than_a_matrix_runs_suggests_groups(tmp_path: Path) -> None:
+    from mlcode.spec.load import load_project
+
+    (tmp_path / "ml.yaml").write_text(_many(257, "github-s3"))
+    with pytest.raises(SpecError) as caught:
+        load_project(tmp_path)
+    [p] = caught.value.problems
+    assert (p.location.line, p.location.column, p.field) == (6, 1, "models")
+    assert "257 models make 257 retrain jobs" in p.message
+    assert "GitHub Actions' matrix runs (256 jobs)" in p.message
+    assert "`ci.groups`" in p.message
+    # 256 fit GitHub's matrix; GitLab's parallel:matrix stops at 200.
+    (tmp_path / "ml.yaml").write_text(_many(256, "github-s3"))
+    assert load_project(tmp_path).spec.ci.groups is None
+    (tmp_path / "ml.yaml").write_text(_many(201, "gitlab-s3"))
+    with pytest.raises(SpecError, match=r"GitLab's parallel:matrix runs \(200 jobs\)"):
+        load_project(tmp_path)
+    # The local stack has no CI matrix; groups bring the jobs under the limit.
+    (tmp_path / "ml.yaml").write_text(_many(300, "local"))
+    assert len(load_project(tmp_path).spec.models) == 300
+    (tmp_path / "ml.yaml").write_text(_many(300, "gitlab-s3", groups=10))
+    assert len(load_project(tmp_path).spec.ci.groups or {}) == 10
+
+
+def test_more_groups_than_a_matrix_runs() -> None:
+    source = parse(_many(201, "gitlab-s3", groups=201), "ml.yaml")
+    [p] = semantic.stack_problems(parse_spec(source), "gitlab", source.positions)
+    assert (p.location.line, p.field) == (209, "ci.groups")
+    assert "201 groups make 201 retrain jobs" in p.message
+    assert "at most 200" in p.message
+    assert semantic.stack_problems(parse_spec(source), "github", source.positions) == []
+
+
+def test_group_names_follow_the_model_name_grammar() -> None:
+    text = _many(2, "local") + "ci:\n  groups:\n    Bad_Group: [m0, m1]\n"
+    with pytest.raises(SpecError) as caught:
+        parse_spec(parse(text, "ml.yaml"))
+    [p] = caught.value.problems
+    assert p.location.line == 11
+    assert "invalid model name 'Bad_Group'" in p.message

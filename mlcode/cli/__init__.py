@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "drift": ("mlcode.cli.drift:command", "Data drift between two files or a model's datasets."),
     "step": ("mlcode.cli.step:command", "Run one built-in pipeline step (called by dvc.yaml)."),
     "promote": ("mlcode.cli.promote:command", "Promote models that pass: data, branch, tag, PR."),
+    "retrain": ("mlcode.cli.retrain:command", "Refresh data, retrain, gate and promote (CT)."),
     "models": (
         "mlcode.cli.models:command",
         "Show the model registry (versions, stages) from git tags.",

@@ -37,6 +37,7 @@ NEEDS_FULL: dict[str, str | None] = {
     "gates": None,
     "step": None,
     "promote": None,
+    "retrain": None,
     "drift": None,
     "init": "example",
     "validate": "deep",

@@ -87,8 +87,20 @@ def context(spec: MlSpec, stack: Stack) -> dict[str, Any]:
         for c in p.configured
     ]
     native = [{"var": c.var, "secret": secret(c.var)} for c in p.native]
-    matrix = None
-    if len(p.models) > 1:
+    matrix: list[dict[str, Any]] | None = None
+    if p.groups is not None:
+        # One job per group: the entry carries the group's models as one string the job's
+        # command splits (`mlcode retrain $MODELS`); a group dispatches checks when one of its
+        # models is promoted through a pull request.
+        matrix = [
+            {
+                "group": g.name,
+                "models": " ".join(g.model_names),
+                "dispatch": dispatch and any(m.mode == "pr" for m in g.models),
+            }
+            for g in p.groups
+        ]
+    elif len(p.models) > 1:
         matrix = [
             {
                 "model": m.name,
@@ -106,6 +118,7 @@ def context(spec: MlSpec, stack: Stack) -> dict[str, Any]:
         "native": native,
         "has_key_files": any(c.is_file for c in p.credentials) or stack.remote.type == "ssh",
         "matrix": matrix,
+        "grouped": p.groups is not None,
         "dispatch": dispatch,
         "token_env": token_env,
         "token_expr": token_expr,

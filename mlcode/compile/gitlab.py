@@ -76,6 +76,7 @@ def context(spec: MlSpec, stack: Stack) -> dict[str, Any]:
         "base_rules": base_rules,
         "push_rules": push_rules,
         "multi": len(p.models) > 1,
+        "grouped": p.groups is not None,
         "model_list": list(p.model_names),
         "token_env": p.token_env or _DEFAULT_TOKEN,
     }
@@ -102,7 +103,7 @@ def check_pipeline(text: str, file: str) -> dict[Any, Any]:
         if not all(isinstance(line, str) for line in job["script"]):
             raise RenderError(f"{file}: job {name} has a script line that is not a string")
     group = data["mlcode-retrain"].get("resource_group")
-    if group not in ("mlcode-retrain", "mlcode-retrain-$MODEL"):
+    if group not in ("mlcode-retrain", "mlcode-retrain-$MODELS", "mlcode-retrain-group-$GROUP"):
         raise RenderError(f"{file}: the retrain job must hold its model's retrain resource group")
     if data["mlcode-finalize"].get("resource_group") != "mlcode-finalize":
         raise RenderError(f"{file}: the finalize job must hold the finalize resource group")

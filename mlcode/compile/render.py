@@ -41,7 +41,9 @@ from mlcode.errors import UserError
 from mlcode.resources import data_dir
 from mlcode.spec import install, names
 from mlcode.spec.model import MlSpec
+from mlcode.spec.semantic import matrix_limit
 from mlcode.spec.stack import Stack
+from mlcode.spec.yamlsource import render_path
 
 Dialect = Literal["github", "gitlab"]
 
@@ -271,6 +273,19 @@ class ModelJob:
 
 
 @dataclass(frozen=True)
+class GroupJob:
+    """What CI does for one group of `ci.groups`: one retrain job for its models."""
+
+    name: str
+    models: tuple[ModelJob, ...]
+
+    @property
+    def model_names(self) -> tuple[str, ...]:
+        """The group's models, in the order ml.yaml lists them."""
+        return tuple(m.name for m in self.models)
+
+
+@dataclass(frozen=True)
 class CiProject:
     """Everything the CI templates use."""
 
@@ -287,6 +302,7 @@ class CiProject:
     pull_request_checks: bool
     forge: str
     token_env: str | None
+    groups: tuple[GroupJob, ...] | None = None  # `ci.groups`: one retrain job per group
 
     @property
     def native(self) -> tuple[Credential, ...]:
@@ -349,6 +365,16 @@ def resolve(spec: MlSpec, stack: Stack) -> CiProject:
                     f"model {name!r}: promotion {label} {value!r} cannot be used as a branch name"
                 )
         models.append(ModelJob(name=name, base=promo.base, branch=branch, mode=promo.mode))
+    too_many = matrix_limit(spec, stack.ci)
+    if too_many is not None:
+        raise UserError(f"ml.yaml {render_path(too_many[0])}: {too_many[1]}")
+    groups = None
+    if spec.ci.groups is not None:
+        by_name = {m.name: m for m in models}
+        groups = tuple(
+            GroupJob(name, tuple(by_name[m] for m in members if m in by_name))
+            for name, members in spec.ci.groups.items()
+        )
     bases = tuple(sorted({m.base for m in models})) or ("main",)
     token_env = stack.forge.token_env
     if token_env is not None and not names.ENV_VAR.fullmatch(token_env):  # pragma: no cover
@@ -367,4 +393,5 @@ def resolve(spec: MlSpec, stack: Stack) -> CiProject:
         pull_request_checks=spec.ci.pull_request_checks,
         forge=stack.forge.type,
         token_env=token_env,
+        groups=groups,
     )

@@ -123,6 +123,8 @@ def load_project(root: Path, *, deep: bool = False) -> Project:
         stack = resolve_stack(spec, root, source.positions)
     except SpecError as exc:
         problems.extend(exc.problems)
+    if stack is not None:
+        problems.extend(semantic.stack_problems(spec, stack.ci, source.positions))
     if deep:
         problems.extend(check_imports(spec, source.positions))
     if problems:
@@ -185,6 +187,8 @@ def load_project_text(
             stack = resolve_stack(spec, root, source.positions)
     except SpecError as exc:
         problems.extend(exc.problems)
+    if stack is not None:
+        problems.extend(semantic.stack_problems(spec, stack.ci, source.positions))
     if problems:
         raise SpecError(problems)
     assert stack is not None

@@ -375,6 +375,23 @@ class Promotion(Strict):
     )
 
 
+class Retrain(Strict):
+    """When `mlcode retrain` retrains the model (continuous training)."""
+
+    when: Literal["always", "data_changed", "drift"] = Field(
+        default="data_changed",
+        description="always: every run; data_changed: when the training data differs from the "
+        "champion's; drift: when the training data drifted from the champion's.",
+    )
+    max_drifted_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="With `when: drift`: retrain when this share of columns drifted or more "
+        "(0 < x <= 1).",
+    )
+
+
 class Model(Strict):
     """One model trained from one dataset."""
 
@@ -392,6 +409,7 @@ class Model(Strict):
     evaluate: EvaluateCommand | None = Field(default=None, description="Own evaluate command.")
     gates: Gates = Field(default_factory=Gates)
     promotion: Promotion = Field(default_factory=Promotion)
+    retrain: Retrain = Field(default_factory=Retrain)
 
     @model_validator(mode="after")
     def _estimator_or_train(self) -> Model:
@@ -463,6 +481,12 @@ class CI(Strict):
         description="Runner label (overrides the stack's).",
     )
     install: InstallSource | None = Field(default=None, description=INSTALL_DESCRIPTION)
+    groups: dict[ModelName, list[ModelName]] | None = Field(
+        default=None,
+        description="Retrain models in groups, one CI job per group (for many models: GitHub's "
+        "matrix allows 256 jobs, GitLab's parallel:matrix 200). Maps a group name to its models; "
+        "every model in exactly one group. Absent: one job per model.",
+    )
 
 
 class MlSpec(Strict):

@@ -30,6 +30,7 @@ def check(spec: MlSpec, positions: Positions) -> list[Problem]:
     _check_data(spec, out)
     _check_models(spec, out)
     _check_stages(spec, out)
+    _check_groups(spec, out)
     if spec.ci.schedule is not None:
         err = cron_error(spec.ci.schedule)
         if err:
@@ -174,6 +175,12 @@ def _check_models(spec: MlSpec, out: _Collector) -> None:
                         )
             if ref_ds is not None:
                 _check_drift_methods(drift, ref_ds, (*base, "gates", "drift"), out)
+        if model.retrain.when != "drift" and "max_drifted_share" in model.retrain.model_fields_set:
+            out.add(
+                (*base, "retrain", "max_drifted_share"),
+                f"`max_drifted_share` only applies with `when: drift`, but `when` is "
+                f"{model.retrain.when!r}; remove it or set `when: drift`",
+            )
         promo = model.promotion
         for field, value in (("base", promo.base), ("branch_prefix", promo.branch_prefix)):
             if value and not _git_ref_ok(value):
@@ -243,6 +250,85 @@ def _check_stages(spec: MlSpec, out: _Collector) -> None:
                 f"{name.removeprefix('ingest_')!r}'s ingest command; rename it",
                 key=True,
             )
+
+
+def _check_groups(spec: MlSpec, out: _Collector) -> None:
+    """`ci.groups`: every group lists models declared under `models`, each in exactly one group."""
+    groups = spec.ci.groups
+    if groups is None:
+        return
+    placed: dict[str, str] = {}
+    for group, members in groups.items():
+        where = ("ci", "groups", group)
+        if not members:
+            out.add(where, f"group {group!r} lists no models; add its models or remove it")
+        for i, model in enumerate(members):
+            if model not in spec.models:
+                known = ", ".join(sorted(spec.models)) or "none declared"
+                out.add(
+                    (*where, i),
+                    f"model {model!r} is not declared under `models` (declared: {known})",
+                )
+            elif model in placed:
+                out.add(
+                    (*where, i),
+                    f"model {model!r} is already in group {placed[model]!r}; a model belongs to "
+                    "exactly one group (one CI job retrains it)",
+                )
+            else:
+                placed[model] = group
+    missing = [m for m in spec.models if m not in placed]
+    if missing:
+        listed = ", ".join(repr(m) for m in missing)
+        out.add(
+            ("ci", "groups"),
+            f"{'model' if len(missing) == 1 else 'models'} {listed} "
+            f"{'is' if len(missing) == 1 else 'are'} in no group: with `ci.groups` set, every "
+            "model must be in exactly one group (or CI would never retrain it)",
+            key=True,
+        )
+
+
+# How many jobs one matrix may expand to: GitHub Actions' `strategy.matrix` (per workflow run)
+# and GitLab's `parallel:matrix`.
+MATRIX_LIMITS = {
+    "github": ("GitHub Actions' matrix", 256),
+    "gitlab": ("GitLab's parallel:matrix", 200),
+}
+
+
+def matrix_limit(spec: MlSpec, ci: str) -> tuple[Path, str] | None:
+    """Where and why the retrain jobs (one per model, or per `ci.groups` group) are more than the
+    CI provider `ci` runs from one matrix; None when they fit."""
+    if ci not in MATRIX_LIMITS:
+        return None
+    what, limit = MATRIX_LIMITS[ci]
+    groups = spec.ci.groups
+    if groups is not None:
+        if len(groups) <= limit:
+            return None
+        return (
+            ("ci", "groups"),
+            f"{len(groups)} groups make {len(groups)} retrain jobs, more than {what} runs "
+            f"({limit} jobs); merge groups so there are at most {limit}",
+        )
+    if len(spec.models) <= limit:
+        return None
+    return (
+        ("models",),
+        f"{len(spec.models)} models make {len(spec.models)} retrain jobs (one per model), more "
+        f"than {what} runs ({limit} jobs); group them under `ci.groups` so each CI job retrains "
+        "a group, e.g. `ci: {groups: {part-1: [model-a, model-b], part-2: [model-c]}}`",
+    )
+
+
+def stack_problems(spec: MlSpec, ci: str, positions: Positions) -> list[Problem]:
+    """The problems that depend on the stack's CI provider (`ci` of the stack)."""
+    out = _Collector(positions)
+    found = matrix_limit(spec, ci)
+    if found is not None:
+        out.add(*found, key=True)
+    return out.problems
 
 
 def _unknown_dataset(name: str, spec: MlSpec) -> str:

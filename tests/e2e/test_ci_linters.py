@@ -115,12 +115,46 @@ FROM_GIT = (
 )
 FROM_WHEEL = QUIET + "  install: ./dist/mlcode_git_core-0.1.0-py3-none-any.whl\n"
 
+
+def _monorepo(models: int, groups: int = 0) -> str:
+    """A monorepo of `models` models (every seventh promoted by a direct commit, each with a drift
+    gate), optionally retrained in `groups` groups of `ci.groups`."""
+    lines = ["version: 1", "project: mono", "stack: STACK", "data:"]
+    lines += [
+        "  train: {path: data/train.csv, target: y, features: {numeric: [a, b], categorical: [c]}}",
+        "  latest: {path: data/latest.csv, features: {numeric: [a, b], categorical: [c]}}",
+        "models:",
+    ]
+    for i in range(models):
+        lines += [
+            f"  model-{i}:",
+            f"    task: {'regression' if i % 2 else 'classification'}",
+            "    data: train",
+            "    estimator: sklearn.linear_model." + ("Ridge" if i % 2 else "LogisticRegression"),
+            "    gates: {drift: {reference: train, current: latest}}",
+        ]
+        if i % 7 == 3:
+            lines.append("    promotion: {mode: commit}")
+    lines += ["ci:", '  schedule: "0 2 * * *"']
+    if groups:
+        lines.append("  groups:")
+        for g in range(groups):
+            members = ", ".join(f"model-{i}" for i in range(models) if i % groups == g)
+            lines.append(f"    shard-{g}: [{members}]")
+    return "\n".join(lines) + "\n"
+
+
+FIFTY = _monorepo(50)
+FIFTY_GROUPS = _monorepo(50, groups=4)
+
 CORPUS = {
     "base": BASE,
     "adversarial": ADVERSARIAL,
     "quiet": QUIET,
     "git": FROM_GIT,
     "wheel": FROM_WHEEL,
+    "fifty": FIFTY,
+    "fifty-groups": FIFTY_GROUPS,
 }
 
 
@@ -316,7 +350,7 @@ def test_adversarial_names_keep_the_structure(rendered: dict[str, Any]) -> None:
     assert include[0]["branch"] == f"ml.promote/x_{LONG_MODEL}"
     assert retrain["jobs"]["retrain"]["runs-on"] == RUNNER
     lab = yaml.safe_load(rendered["texts"]["gitlab-s3-adversarial"][gitlab.GITLAB_CI])
-    assert lab["mlcode-retrain"]["parallel"]["matrix"] == [{"MODEL": [LONG_MODEL, "0", "m2"]}]
+    assert lab["mlcode-retrain"]["parallel"]["matrix"] == [{"MODELS": [LONG_MODEL, "0", "m2"]}]
     assert lab["default"]["image"] == "python:3.11-slim"  # the stack's own image wins
 
 
@@ -344,3 +378,28 @@ def test_expression_in_a_value_is_neutralized(tmp_path: Path) -> None:
     assert _actionlint(written).returncode == 0
     code, findings, _ = _zizmor([tmp_path])
     assert (code, findings) == (0, [])
+
+
+def test_fifty_models_compile_to_a_matrix_per_model_or_per_group(rendered: dict[str, Any]) -> None:
+    """The 50-model monorepo (linted above with every other case): one job per model, or one per
+    group of `ci.groups`, on GitHub and GitLab."""
+    names = [f"model-{i}" for i in range(50)]
+    for stack_name, stack in all_stacks().items():
+        files = rendered["texts"][f"{stack_name}-fifty"]
+        grouped = rendered["texts"][f"{stack_name}-fifty-groups"]
+        shards = [" ".join(n for i, n in enumerate(names) if i % 4 == g) for g in range(4)]
+        if stack.ci == "github":
+            job = yaml.safe_load(files[github.RETRAIN_WORKFLOW])["jobs"]["retrain"]
+            include = job["strategy"]["matrix"]["include"]
+            assert [e["model"] for e in include] == names, stack_name
+            job = yaml.safe_load(grouped[github.RETRAIN_WORKFLOW])["jobs"]["retrain"]
+            include = job["strategy"]["matrix"]["include"]
+            assert [e["group"] for e in include] == [f"shard-{g}" for g in range(4)]
+            assert [e["models"] for e in include] == shards
+        else:
+            lab = yaml.safe_load(files[gitlab.GITLAB_CI])["mlcode-retrain"]
+            assert lab["parallel"]["matrix"] == [{"MODELS": names}], stack_name
+            lab = yaml.safe_load(grouped[gitlab.GITLAB_CI])["mlcode-retrain"]
+            assert lab["parallel"]["matrix"] == [
+                {"GROUP": f"shard-{g}", "MODELS": shards[g]} for g in range(4)
+            ]

@@ -1,0 +1,42 @@
+"""`mlcode retrain [MODEL...]`: the continuous-training loop the scheduled CI job calls — refresh the
+data, measure drift against the champion's training data, decide per model from `retrain.when`,
+reproduce, evaluate the gates and promote. One summary table (or `--json`); the exit code says
+promoted (0), gates said no (1), error (3) or nothing to do (4).
+
+The work is `mlcode.retrain.run`; this module parses options and prints.
+"""
+
+from __future__ import annotations
+
+import click
+
+from mlcode.cli import options
+
+
+@click.command("retrain")
+@click.argument("models", nargs=-1)
+@click.option(
+    "--pull",
+    is_flag=True,
+    help="Restore stages another runner already computed from the DVC remote's run-cache "
+    "instead of running them.",
+)
+@click.option(
+    "--push",
+    is_flag=True,
+    help="Push the models' outputs and the run-cache to the DVC remote after reproducing.",
+)
+@options.json_output("Print the summary as JSON (progress and DVC's output hidden).")
+@click.pass_context
+def command(
+    ctx: click.Context, models: tuple[str, ...], pull: bool, push: bool, as_json: bool
+) -> None:
+    """Retrain MODELS (default: all) whose data calls for it, and promote those that pass.
+
+    Per model: refresh its data sources; compare its training data with the champion's (md5,
+    drift); decide from `retrain.when`; reproduce; evaluate the gates; promote. Exit 0: promoted;
+    1: gates said no; 3: error; 4: nothing to do.
+    """
+    from mlcode.retrain.run import Options, retrain
+
+    retrain(options.root(ctx), models, Options(pull=pull, push=push))

@@ -105,7 +105,7 @@ def _git_rewrites(rewrites: Mapping[str, Path]) -> dict[str, str]:
     """GIT_CONFIG_* variables that send each URL prefix to a local bare repository."""
     out = {"GIT_CONFIG_COUNT": str(len(rewrites))}
     for i, (prefix, origin) in enumerate(rewrites.items()):
-        out[f"GIT_CONFIG_KEY_{i}"] = f"url.{origin}.insteadOf"
+        out[f"GIT_CONFIG_KEY_{i}"] = f"url.file://{origin}.insteadOf"
         out[f"GIT_CONFIG_VALUE_{i}"] = prefix
     return out
 
@@ -453,26 +453,46 @@ def _use(
         )
     if given.get("persist-credentials") not in (False, "false"):
         raise HarnessError("the harness plays checkout only with persist-credentials: false")
-    if str(given.get("fetch-depth")) != "0":
-        raise HarnessError("the harness plays checkout only with fetch-depth: 0 (a full clone)")
+    depth = int(str(given.get("fetch-depth", 1)))
     if workspace.exists():
         shutil.rmtree(workspace)
-    workspace.parent.mkdir(parents=True, exist_ok=True)
+    workspace.mkdir(parents=True)
     ref = str(given.get("ref") or "") or ev.ref
-    out = _run(["git", "clone", "-q", ev.clone_url, str(workspace)], workspace.parent, process_env)
-    if ev.checkout:
-        out += _run(["git", "checkout", "-q", "--detach", ev.checkout], workspace, process_env)
-    elif ref.startswith("refs/heads/"):
-        branch = ref[len("refs/heads/") :]
-        out += _run(
-            ["git", "checkout", "-q", "-B", branch, f"refs/remotes/origin/{branch}"],
-            workspace,
-            process_env,
+    branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else None
+    if ev.checkout is None and branch is None:
+        raise HarnessError(f"checkout of {ref!r} needs the commit (GitHubEvent.checkout)")
+    target = ev.checkout or f"refs/heads/{branch}"
+    # What actions/checkout runs: init, add the remote, fetch (all refs and tags at depth 0, else
+    # only the commit at that depth), check out (the branch for a branch ref, else detached).
+    git_steps = [["git", "init", "-q"], ["git", "remote", "add", "origin", ev.clone_url]]
+    if depth == 0:
+        git_steps.append(
+            [
+                "git",
+                "fetch",
+                "-q",
+                "--prune",
+                "--tags",
+                "origin",
+                "+refs/heads/*:refs/remotes/origin/*",
+                "+refs/tags/*:refs/tags/*",
+            ]
         )
     else:
-        raise HarnessError(f"checkout of {ref!r} needs the commit (GitHubEvent.checkout)")
+        git_steps.append(["git", "fetch", "-q", "--no-tags", f"--depth={depth}", "origin", target])
+    if branch is not None and ev.checkout is None:
+        start_point = f"refs/remotes/origin/{branch}" if depth == 0 else "FETCH_HEAD"
+        git_steps.append(["git", "checkout", "-q", "-B", branch, start_point])
+    else:
+        git_steps.append(
+            ["git", "checkout", "-q", "--detach", target if depth == 0 else "FETCH_HEAD"]
+        )
+    out = "".join(_run(cmd, workspace, process_env) for cmd in git_steps)
     head = _run(["git", "rev-parse", "HEAD"], workspace, process_env).strip()
-    return 0, f"harness: {uses} replaced by git clone {ev.clone_url} at {ref} ({head})\n{out}"
+    return 0, (
+        f"harness: {uses} replaced by git init + fetch (depth {depth or 'all'}) of "
+        f"{ev.clone_url} at {ref} ({head})\n{out}"
+    )
 
 
 def _run_step(

@@ -158,14 +158,48 @@ def test_pr_workflow_green_with_its_report_comment_then_red_on_a_gate_breach(hub
     assert "0.999" in red.outputs["report"]
 
 
+def _matrix(hub: Hub, workflow: str, job: str, **entry: str) -> dict[str, str] | None:
+    """The matrix entry to run when the job has a matrix (one model: the file may have none)."""
+    data = load_workflow(hub.repo / WORKFLOWS / workflow)
+    return entry if (data["jobs"][job].get("strategy") or {}).get("matrix") else None
+
+
+def test_fork_pull_request_job_validates_checks_and_says_why_the_rest_is_skipped(
+    hub: Hub,
+) -> None:
+    sha = commit_on_branch(hub.repo, "fork-docs", {"NOTES.md": "from a fork\n"}, "fork notes")
+    git(hub.repo, "push", "-q", "origin", f"{sha}:refs/pull/7/head")  # where GitHub keeps it
+    hub.s3.stop()  # the fork job needs no DVC remote
+    ev = _pull_request_event(hub, 7, "fork-docs", sha)
+    ev.event["pull_request"]["head"]["repo"]["full_name"] = "someone/models"
+    ev.secrets = {}  # GitHub gives a fork's run none of the repository's secrets
+    fork = hub.run("mlcode-pr.yml", "fork", ev, "fork")
+    assert fork.status == "success", fork.log
+    assert [s.outcome for s in fork.steps] == ["success"] * len(fork.steps)
+    assert "fork" in fork.summary
+    assert "skipped" in fork.summary
+    assert "::notice" in fork.log
+    assert hub.run("mlcode-pr.yml", "check", ev, "full").status == "skipped"
+    needs = {"check": {"result": "skipped", "outputs": {}}}
+    assert hub.run("mlcode-pr.yml", "comment", ev, "comment", needs=needs).status == "skipped"
+    # and the same repository's pull request does not get the fork job
+    own = _pull_request_event(hub, 8, "fork-docs", sha)
+    assert hub.run("mlcode-pr.yml", "fork", own, "own").status == "skipped"
+
+
 def test_retrain_job_promotes_new_data_then_finalize_assigns_the_stage(hub: Hub) -> None:
     new_rows(hub.repo, 30)
     retrain = hub.run(
-        "mlcode-retrain.yml", "retrain", hub.event("schedule", "refs/heads/main"), "retrain"
+        "mlcode-retrain.yml",
+        "retrain",
+        hub.event("schedule", "refs/heads/main"),
+        "retrain",
+        matrix=_matrix(hub, "mlcode-retrain.yml", "retrain", model="iris"),
     )
     assert retrain.status == "success", retrain.log
-    branch = retrain.step("Promote the model").outputs["branch"]
+    (branch,) = retrain.step("Retrain, evaluate the gates and promote").outputs["branches"].split()
     assert branch.startswith("mlcode/promote/iris/"), retrain.log
+    assert "mlcode retrain: promoted" in retrain.summary
     pushed = remote_refs(hub.repo)
     assert f"refs/heads/{branch}" in pushed
     assert "refs/tags/iris@v0.1.0" in pushed

@@ -369,10 +369,16 @@ def resolve(spec: MlSpec, stack: Stack) -> CiProject:
     if too_many is not None:
         raise UserError(f"ml.yaml {render_path(too_many[0])}: {too_many[1]}")
     groups = None
-    if spec.ci.groups is not None:
+    if spec.ci.groups is not None and models:
         by_name = {m.name: m for m in models}
+        listed = [m for members in spec.ci.groups.values() for m in members]
+        if sorted(listed) != sorted(by_name) or not all(spec.ci.groups.values()):
+            raise UserError(
+                "ml.yaml ci.groups: every model must be in exactly one non-empty group; "
+                "`mlcode validate` says where it is not"
+            )
         groups = tuple(
-            GroupJob(name, tuple(by_name[m] for m in members if m in by_name))
+            GroupJob(name, tuple(by_name[m] for m in members))
             for name, members in spec.ci.groups.items()
         )
     bases = tuple(sorted({m.base for m in models})) or ("main",)

@@ -102,7 +102,8 @@ def _base_env(extra_path: list[Path]) -> dict[str, str]:
 
 
 def _git_rewrites(rewrites: Mapping[str, Path]) -> dict[str, str]:
-    """GIT_CONFIG_* variables that send each URL prefix to a local bare repository."""
+    """GIT_CONFIG_* variables that send each URL prefix to a local bare repository (git takes
+    the longest matching prefix: `X.git` is listed too, or `.git` would be appended)."""
     out = {"GIT_CONFIG_COUNT": str(len(rewrites))}
     for i, (prefix, origin) in enumerate(rewrites.items()):
         out[f"GIT_CONFIG_KEY_{i}"] = f"url.file://{origin}.insteadOf"
@@ -306,7 +307,7 @@ def run_github_job(
     event_path = runner_temp / "event.json"
     event_path.write_text(json.dumps(ev.event), encoding="utf-8")
     base = _base_env(ev.tools)
-    base.update(_git_rewrites({ev.clone_url: ev.origin}))
+    base.update(_git_rewrites({f"{ev.clone_url}.git": ev.origin, ev.clone_url: ev.origin}))
     base.update(
         CI="true",
         GITHUB_ACTIONS="true",
@@ -829,7 +830,13 @@ def run_gitlab_job(
     log: list[str] = []
     base = _base_env([])
     base.update(
-        _git_rewrites({pl.repo_url: pl.origin, f"{pl.server_url}/{pl.project_path}": pl.origin})
+        _git_rewrites(
+            {
+                pl.repo_url: pl.origin,
+                f"{pl.server_url}/{pl.project_path}.git": pl.origin,
+                f"{pl.server_url}/{pl.project_path}": pl.origin,
+            }
+        )
     )
     sha = pl.checkout or _run(["git", "rev-parse", f"refs/heads/{pl.ref}"], pl.origin, base).strip()
     variables = _predefined(pl, job_name, workspace, sha)

@@ -73,6 +73,15 @@ def lab(trained_iris: Path, tmp_path: Path) -> Iterator[Lab]:
     s3.start()
     try:
         with ContractServer(fake) as server:
+            # `when: always`: this file proves the job's mechanics (matrix entry, pull, retrain,
+            # promote, merge request, finalize) whatever the data; the GitHub retrain test
+            # proves the default decision (data_changed) on a pushed data pointer.
+            text = (repo / "ml.yaml").read_text()
+            text = text.replace(
+                "    promotion: {mode: pr, stage: prod}",
+                "    promotion: {mode: pr, stage: prod}\n    retrain: {when: always}",
+            )
+            (repo / "ml.yaml").write_text(text)
             add_model(repo, "iris-small", 30)
             use_ci_stack(repo, "gitlab-s3", server.url, s3)
             yield Lab(repo, server, fake, tmp_path)

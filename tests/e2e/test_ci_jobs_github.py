@@ -20,6 +20,7 @@ from tests.e2e.ci_runner import GitHubEvent, JobResult, load_workflow, run_githu
 from tests.e2e.ci_setup import (
     S3_SECRETS,
     PushedBranches,
+    add_model,
     commit_on_branch,
     gh_shim,
     new_rows,
@@ -223,3 +224,60 @@ def test_retrain_job_promotes_new_data_then_finalize_assigns_the_stage(hub: Hub)
     assert any(ref.startswith("refs/tags/iris#prod#") for ref in remote_refs(hub.repo)), final.log
     git(hub.repo, "fetch", "-q", "--tags", "origin")
     assert gto_show(hub.repo)["iris"]["stage"]["prod"] == "v0.1.0"
+
+
+@pytest.fixture
+def grouped_hub(trained_iris: Path, tmp_path: Path) -> Iterator[Hub]:
+    """The hub with a second model, both in one `ci.groups` group, both `retrain.when: always`."""
+    repo = trained_iris
+    text = (
+        (repo / "ml.yaml")
+        .read_text()
+        .replace(
+            "    promotion: {mode: pr, stage: prod}",
+            "    promotion: {mode: pr, stage: prod}\n    retrain: {when: always}",
+        )
+    )
+    (repo / "ml.yaml").write_text(text.replace("ci:\n", "ci:\n  groups:\n    flowers: [iris]\n"))
+    add_model(repo, "iris-small", 30)
+    text = (repo / "ml.yaml").read_text()
+    (repo / "ml.yaml").write_text(text.replace("[iris]", "[iris, iris-small]"))
+    # trained and committed like the first model (a model whose first run happens in CI meets a
+    # promote refusal of DVC's models/.gitignore update: see the notes of helper jobrun)
+    for args in (("apply", "--auto-approve"), ("run", "iris-small")):
+        done = mlcode(repo, *args)
+        assert done.returncode == 0, done.stdout + done.stderr
+    fake = GitHubFake(token=TOKEN)
+    fake.branches = PushedBranches(origin(repo))  # type: ignore[assignment]
+    s3 = S3Server(tmp_path / "s3")
+    s3.start()
+    try:
+        with ContractServer(fake) as server:
+            use_ci_stack(repo, "github-s3", server.url, s3)
+            yield Hub(repo, server, fake, s3, gh_shim(tmp_path / "tools"), tmp_path)
+            assert server.violations == [], "\n".join(server.violations)
+    finally:
+        s3.stop()
+
+
+def test_grouped_retrain_job_promotes_every_model_of_its_group(grouped_hub: Hub) -> None:
+    hub = grouped_hub
+    new_rows(hub.repo, 30)  # both models train on it: each retrains to a new version
+    retrain = hub.run(
+        "mlcode-retrain.yml",
+        "retrain",
+        hub.event("workflow_dispatch", "refs/heads/main"),
+        "retrain",
+        matrix={"group": "flowers"},
+    )
+    assert retrain.status == "success", retrain.log + retrain.summary
+    branches = retrain.step("Retrain, evaluate the gates and promote").outputs["branches"].split()
+    assert sorted(branches) == [
+        "mlcode/promote/iris-small/v0.1.0",
+        "mlcode/promote/iris/v0.1.0",
+    ], retrain.log
+    pushed = remote_refs(hub.repo)
+    assert {"refs/tags/iris@v0.1.0", "refs/tags/iris-small@v0.1.0"} <= set(pushed)
+    assert sorted(pull.head for pull in hub.fake.pulls.values()) == sorted(branches)
+    assert sorted(hub.fake.dispatches) == sorted(("mlcode-pr.yml", b) for b in branches)
+    assert "| iris-small |" in retrain.summary

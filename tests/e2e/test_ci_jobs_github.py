@@ -281,3 +281,16 @@ def test_grouped_retrain_job_promotes_every_model_of_its_group(grouped_hub: Hub)
     assert sorted(pull.head for pull in hub.fake.pulls.values()) == sorted(branches)
     assert sorted(hub.fake.dispatches) == sorted(("mlcode-pr.yml", b) for b in branches)
     assert "| iris-small |" in retrain.summary
+
+    # Only iris's promotion is merged: finalize stages iris and leaves iris-small unstaged.
+    git(hub.repo, "fetch", "-q", "origin")
+    git(hub.repo, "merge", "-q", "--no-ff", "-m", "Merge iris", "origin/mlcode/promote/iris/v0.1.0")
+    git(hub.repo, "push", "-q", "origin", "main")
+    final = hub.run(
+        "mlcode-finalize.yml", "finalize", hub.event("push", "refs/heads/main"), "finalize"
+    )
+    assert final.status == "success", final.log
+    git(hub.repo, "fetch", "-q", "--tags", "origin")
+    shown = gto_show(hub.repo)
+    assert shown["iris"]["stage"]["prod"] == "v0.1.0"
+    assert not shown["iris-small"]["stage"].get("prod")

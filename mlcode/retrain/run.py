@@ -70,6 +70,7 @@ def _retrain(
     if not models:
         raise UserError("ml.yaml declares no models; nothing to retrain")
     _refuse_dirty(root, project)
+    _refuse_behind(root)
     results = [ModelResult(m, spec.models[m].retrain.when) for m in models]
     progress(f"refresh: the data sources of {', '.join(models)}")
     try:
@@ -100,6 +101,20 @@ def _refuse_dirty(root: Path, project: Project) -> None:
             f"the working tree has changes that are not the pipeline's own outputs: {shown}; "
             "commit or stash them first (retrain ends in a promotion, which must not carry "
             "unreviewed changes); nothing was refreshed or run"
+        )
+
+
+def _refuse_behind(root: Path) -> None:
+    """dvc.yaml / params.yaml must be what ml.yaml compiles to: the gates and promote refuse an
+    outdated pipeline later, and its stages (an ingest stage) may not even exist yet."""
+    from mlcode.gates.freshness import out_of_sync
+
+    behind = out_of_sync(root)
+    if behind:
+        raise UserError(
+            f"{' and '.join(behind)} {'does' if len(behind) == 1 else 'do'} not match ml.yaml; "
+            "nothing was refreshed or run",
+            hint="Run `mlcode apply` and commit, then `mlcode retrain` again.",
         )
 
 

@@ -238,6 +238,19 @@ def test_dirty_tree_is_refused_before_the_refresh(repo: Path) -> None:
     assert _state(repo) == before
 
 
+def test_pipeline_behind_ml_yaml_is_refused_before_the_refresh(repo: Path) -> None:
+    spec = repo / "ml.yaml"
+    spec.write_text(spec.read_text().replace("n_estimators: 100", "n_estimators: 50"))
+    git(repo, "commit", "-qam", "fewer trees, not applied")
+    write_feed(repo, resample(original(repo), seed=2))
+    before = _state(repo)
+    result = mlcode(repo, "retrain")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "params.yaml does not match ml.yaml" in result.stderr
+    assert "mlcode apply" in result.stderr
+    assert _state(repo) == before
+
+
 def test_unknown_model_is_refused(repo: Path) -> None:
     before = _state(repo)
     result = mlcode(repo, "retrain", "nosuch")

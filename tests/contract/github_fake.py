@@ -82,6 +82,8 @@ class GitHubFake(Fake):
         self.teams = {"ml-reviewers"}
         self.pulls: dict[int, Pull] = {}
         self.comments: list[Comment] = []
+        self.workflows = {"mlcode-pr.yml", "mlcode-retrain.yml", "mlcode-finalize.yml"}
+        self.dispatches: list[tuple[str, str]] = []  # (workflow file, ref) of each dispatch
         self.next_number = 1
         self.next_comment = 1
 
@@ -241,6 +243,19 @@ class GitHubFake(Fake):
                 comment.body = body["body"]
                 return Answer(200, self._comment(comment))
         return Answer(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
+
+    def op_actions__create_workflow_dispatch(
+        self, params: dict[str, str], query: dict[str, str], body: Any
+    ) -> Answer:
+        if params["workflow_id"] not in self.workflows:
+            return Answer(404, {"message": "Not Found", "documentation_url": DOCS, "status": "404"})
+        ref = body["ref"].removeprefix("refs/heads/")
+        if ref not in self.branches:
+            return Answer(
+                422, {"message": f"No ref found for: {body['ref']}", "documentation_url": DOCS}
+            )
+        self.dispatches.append((params["workflow_id"], ref))
+        return Answer(204)
 
     # ---- state a test sets up directly ------------------------------------------------------
 

@@ -8,4 +8,4 @@ Packages, in layers (each imports only those below it; pyproject.toml's import-l
 (`errors`, `layout`, `resources`).
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

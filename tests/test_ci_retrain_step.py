@@ -44,9 +44,13 @@ ci:
 
 STAND_IN = """\
 #!/usr/bin/env python3
-import json, os, sys
+import json, os, subprocess, sys
+# What `mlcode promote` would see of the working tree (untracked files included, ignored not).
+status = subprocess.run(
+    ["git", "status", "--porcelain", "--untracked-files=all"], capture_output=True, text=True
+).stdout
 with open(os.environ["STAND_IN_ARGV"], "w", encoding="utf-8") as handle:
-    json.dump(sys.argv[1:], handle)
+    json.dump(sys.argv[1:] + ([status] if status else []), handle)
 sys.stdout.write(os.environ["STAND_IN_STDOUT"])
 sys.exit(int(os.environ["STAND_IN_EXIT"]))
 """
@@ -228,8 +232,12 @@ def test_gitlab_retrain_script_reads_the_exit_code(
     job = data["mlcode-retrain"]
     (entry,) = job["parallel"]["matrix"]
     assert entry == {"GROUP": "all", "MODELS": "churn churn-base"}
-    script = job["script"][-1]
+    # The job's script after checkout and git config: the exclude line, then the retrain block.
+    script = "\n".join(job["script"][-2:])
     env = {"MODELS": entry["MODELS"]}
+    # pip's cache inside the project directory, as `.mlcode-setup` places it.
+    (git_repo / ".cache" / "pip").mkdir(parents=True)
+    (git_repo / ".cache" / "pip" / "wheel").write_text("x")
     branches = {"churn": "mlcode/promote/churn-v1.0.0", "churn-base": "main"}
     proc, called = _run("sh", script, git_repo, env, bin_dir, _result("x", branches), code)
     assert called == ["retrain", "churn", "churn-base", "--pull", "--push", "--json"]

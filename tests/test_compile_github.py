@@ -535,3 +535,13 @@ def test_fork_pull_requests_get_a_job_without_secrets() -> None:
     # Without pull_request checks there is no fork job.
     off = workflows(SINGLE + "ci: {pull_request_checks: false}\n")[github.PR_WORKFLOW]
     assert set(off["jobs"]) == {"check", "comment"}
+
+
+def test_groups_that_do_not_cover_the_models_are_refused_at_compile() -> None:
+    # `validate` locates each problem; compile, called on such a spec anyway, refuses it whole.
+    for groups in ({"a": [0]}, {"a": [0, 1], "b": [1, 2]}, {"a": [0, 1, 2], "b": []}):
+        with pytest.raises(UserError, match="every model must be in exactly one non-empty group"):
+            workflows(_many(3, groups))
+    # No models: nothing to group; the workflow reproduces, as without groups.
+    empty = workflows("version: 1\nproject: e\nstack: github-s3\nci: {groups: {}}\n")
+    assert empty[github.RETRAIN_WORKFLOW]["jobs"]["retrain"]["name"] == "reproduce"

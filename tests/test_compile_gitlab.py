@@ -170,7 +170,8 @@ def test_matrix_and_commands() -> None:
     retrain = data["mlcode-retrain"]
     assert retrain["parallel"]["matrix"] == [{"MODELS": ["churn", "churn-linear"]}]
     script = "\n".join(retrain["script"])
-    assert "mlcode retrain $MODELS --pull --push --json > mlcode-retrain.json" in script
+    assert 'mlcode retrain $MODELS --pull --push --json > "$result"' in script
+    assert 'cp "$result" mlcode-retrain.json' in script
     for gone in ("mlcode run", "mlcode gates", "mlcode promote"):
         assert gone not in script
     assert retrain["artifacts"]["paths"] == ["mlcode-retrain.json"]

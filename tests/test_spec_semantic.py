@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -347,3 +348,23 @@ def test_group_names_follow_the_model_name_grammar() -> None:
     [p] = caught.value.problems
     assert p.location.line == 11
     assert "invalid model name 'Bad_Group'" in p.message
+
+
+def test_validate_locates_group_problems(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mlcode.cli import cli
+
+    text = _many(3, "github-s3") + "ci:\n  groups:\n    a: [m0, m1]\n    b: [m1, m9]\n"
+    (tmp_path / "ml.yaml").write_text(text)
+    result = CliRunner().invoke(cli, ["-C", str(tmp_path), "validate", "--json"])
+    assert result.exit_code == 1
+    problems = json.loads(result.output)["problems"]
+    assert [(p["line"], p["column"], p["field"]) for p in problems] == [
+        (11, 3, "ci.groups"),
+        (13, 9, "ci.groups.b[0]"),
+        (13, 13, "ci.groups.b[1]"),
+    ]
+    assert "'m2' is in no group" in problems[0]["message"]
+    assert "already in group 'a'" in problems[1]["message"]
+    assert "'m9' is not declared" in problems[2]["message"]

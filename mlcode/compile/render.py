@@ -303,6 +303,9 @@ class CiProject:
     forge: str
     token_env: str | None
     groups: tuple[GroupJob, ...] | None = None  # `ci.groups`: one retrain job per group
+    # Some model retrains on drift (`retrain.when: drift`): its decision reads the training data
+    # itself, before anything is reproduced, so the retrain job pulls the data pointers first.
+    drift_decides: bool = False
 
     @property
     def native(self) -> tuple[Credential, ...]:
@@ -369,10 +372,16 @@ def resolve(spec: MlSpec, stack: Stack) -> CiProject:
     if too_many is not None:
         raise UserError(f"ml.yaml {render_path(too_many[0])}: {too_many[1]}")
     groups = None
-    if spec.ci.groups is not None:
+    if spec.ci.groups is not None and models:
         by_name = {m.name: m for m in models}
+        listed = [m for members in spec.ci.groups.values() for m in members]
+        if sorted(listed) != sorted(by_name) or not all(spec.ci.groups.values()):
+            raise UserError(
+                "ml.yaml ci.groups: every model must be in exactly one non-empty group; "
+                "`mlcode validate` says where it is not"
+            )
         groups = tuple(
-            GroupJob(name, tuple(by_name[m] for m in members if m in by_name))
+            GroupJob(name, tuple(by_name[m] for m in members))
             for name, members in spec.ci.groups.items()
         )
     bases = tuple(sorted({m.base for m in models})) or ("main",)
@@ -394,4 +403,5 @@ def resolve(spec: MlSpec, stack: Stack) -> CiProject:
         forge=stack.forge.type,
         token_env=token_env,
         groups=groups,
+        drift_decides=any(m.retrain.when == "drift" for m in spec.models.values()),
     )

@@ -117,8 +117,8 @@ FROM_WHEEL = QUIET + "  install: ./dist/mlcode_git_core-0.1.0-py3-none-any.whl\n
 
 
 def _monorepo(models: int, groups: int = 0) -> str:
-    """A monorepo of `models` models (every seventh promoted by a direct commit, each with a drift
-    gate), optionally retrained in `groups` groups of `ci.groups`."""
+    """A monorepo of `models` models (every seventh promoted by a direct commit, every fifth
+    retrained on drift, each with a drift gate), optionally in `groups` groups of `ci.groups`."""
     lines = ["version: 1", "project: mono", "stack: STACK", "data:"]
     lines += [
         "  train: {path: data/train.csv, target: y, features: {numeric: [a, b], categorical: [c]}}",
@@ -135,6 +135,8 @@ def _monorepo(models: int, groups: int = 0) -> str:
         ]
         if i % 7 == 3:
             lines.append("    promotion: {mode: commit}")
+        if i % 5 == 1:
+            lines.append("    retrain: {when: drift, max_drifted_share: 0.3}")
     lines += ["ci:", '  schedule: "0 2 * * *"']
     if groups:
         lines.append("  groups:")

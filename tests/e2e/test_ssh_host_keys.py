@@ -206,6 +206,7 @@ def test_a_known_hosts_without_the_host_fails_the_step(
 def test_every_job_pins_before_it_talks_to_the_remote() -> None:
     spec = parse_spec(parse(SPEC.replace("STACK", "github-ssh"), "ml.yaml"))
     stack = Stack.model_validate(yaml.safe_load(stack_presets()["github-ssh"].read_text()))
+    checked = set()
     for path, text in github.render(spec, stack).items():
         assert "StrictHostKeyChecking=no" not in text
         assert "accept-new" not in text
@@ -216,9 +217,15 @@ def test_every_job_pins_before_it_talks_to_the_remote() -> None:
             talks = [
                 i
                 for i, run in enumerate(runs)
-                if "dvc pull" in run or ("mlcode promote" in run and "--finalize" not in run)
+                if any(
+                    c in run for c in ("dvc pull", "mlcode run", "mlcode retrain", "mlcode gates")
+                )
+                or ("mlcode promote" in run and "--finalize" not in run)
             ]
             if talks:
                 assert PIN_STEP in names, (path, job_id)
                 assert names.index(PIN_STEP) < talks[0], (path, job_id)
                 assert names.index(RESTORE_STEP) > talks[-1], (path, job_id)
+                checked.add(job_id)
+    # The PR check job (`run --pull`, gates) and the retrain job (`retrain --pull --push`).
+    assert checked == {"check", "retrain"}

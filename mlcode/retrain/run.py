@@ -10,7 +10,7 @@ the same checkout refuses at once):
 5. the gates (`mlcode.gates.evaluate`); 6. promote (`mlcode.promote.run`).
 
 A step's failure is the model's error (its one paragraph in the summary) and the next models go
-on; a failure before any model (bad ml.yaml, the lock held, a dirty tree, an unknown model) is a
+on (a bug too: exit 3, since 4 means "nothing to do" here and the scheduled job counts it a success); a failure before any model (bad ml.yaml, the lock held, a dirty tree, an unknown model) is a
 UserError. Nothing is promoted for a model that failed: DVC's outputs are left for a rerun to
 complete, a refresh that failed put the data back itself.
 """
@@ -184,6 +184,9 @@ def _one(
         _promote(root, result)
     except MlcodeError as exc:
         result.fail(step, exc.render())
+    except Exception as exc:  # a bug: this model's error (exit 3), never "nothing to do" (4)
+        result.fail(step, f"internal error (a bug in mlcode): {type(exc).__name__}: {exc}")
+    if result.error is not None:
         for later in ("drift", "run", "gates", "promote"):
             result.steps.setdefault(later, skipped(f"{step} failed"))
 
@@ -216,12 +219,12 @@ def _decide(
     workdir.mkdir(parents=True, exist_ok=True)
     found = evidence(root, spec, result.model, champion, measure_drift=measure, workdir=workdir)
     if found.drifted_share is not None:
-        cols = f" ({', '.join(found.drifted_columns)})" if found.drifted_columns else ""
+        cols = f": {', '.join(found.drifted_columns)}" if found.drifted_columns else ""
         drifted = len(found.drifted_columns)
         result.steps["drift"] = Step(
             "done",
-            f"{drifted}/{found.n_columns} columns drifted{cols} against the champion's training "
-            f"data ({champion[:12] if champion else ''})",
+            f"{found.drift_detail}{cols}; against the champion's training data at "
+            f"{(champion or '')[:12]}",
             f"{drifted}/{found.n_columns} cols",
         )
     elif champion is None:

@@ -303,9 +303,6 @@ class CiProject:
     forge: str
     token_env: str | None
     groups: tuple[GroupJob, ...] | None = None  # `ci.groups`: one retrain job per group
-    # Some model retrains on drift (`retrain.when: drift`): its decision reads the training data
-    # itself, before anything is reproduced, so the retrain job pulls the data pointers first.
-    drift_decides: bool = False
 
     @property
     def native(self) -> tuple[Credential, ...]:
@@ -403,5 +400,4 @@ def resolve(spec: MlSpec, stack: Stack) -> CiProject:
         forge=stack.forge.type,
         token_env=token_env,
         groups=groups,
-        drift_decides=any(m.retrain.when == "drift" for m in spec.models.values()),
     )

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from mlcode.errors import UserError
 from mlcode.retrain.decide import DataEvidence
 from mlcode.spec.model import Dataset, MlSpec
-from mlcode.spec.names import ingest_stage
+from mlcode.spec.names import ingest_stage, stage_name
 
 if TYPE_CHECKING:
     from mlcode.steps.drift import DriftParams
@@ -58,10 +58,15 @@ def _dataset(spec: MlSpec, model: str) -> tuple[str, Dataset]:
 
 
 def data_md5(root: Path, spec: MlSpec, model: str, rev: str | None) -> str | None:
-    """md5 of the model's training data at `rev` (None: the working tree), from its `.dvc`
+    """md5 of the model's training data at `rev` (None: the working tree): at a commit, what
+    that commit's model was trained on (its prepare stage's dvc.lock deps), else its `.dvc`
     pointer, or from dvc.lock when the dataset is an `ingest_<dataset>` stage's output (or another
     stage's). None when neither records it; UserError when the record is not readable YAML."""
     name, ds = _dataset(spec, model)
+    if rev is not None:
+        trained_on = _trained_on(root, rev, model, ds.path)
+        if trained_on is not None:
+            return trained_on
     pointer = ds.path + ".dvc"
     text = _text_at(root, rev, pointer)
     if text is not None:
@@ -70,6 +75,41 @@ def data_md5(root: Path, spec: MlSpec, model: str, rev: str | None) -> str | Non
     if lock is None:
         return None
     return _lock_md5(_yaml(lock, LOCK, rev), ds.path, ingest_stage(name))
+
+
+def _trained_on(root: Path, rev: str, model: str, path: str) -> str | None:
+    """The md5 of `path` the model's prepare stage read at `rev` (its dvc.lock deps): what the
+    model committed there was trained on, even when a newer data pointer was committed after it
+    without a retrain. None when that commit's dvc.lock does not record it."""
+    lock = _text_at(root, rev, LOCK)
+    if lock is None:
+        return None
+    stages = _yaml(lock, LOCK, rev)
+    stages = stages.get("stages") if isinstance(stages, dict) else None
+    body = stages.get(stage_name("prepare", model)) if isinstance(stages, dict) else None
+    deps = body.get("deps") if isinstance(body, dict) else None
+    for dep in deps if isinstance(deps, list) else []:
+        if isinstance(dep, dict) and dep.get("path") == path:
+            return _md5_of(dep)
+    return None
+
+
+def _recorded_at(root: Path, commit: str, path: str, md5: str) -> str:
+    """A commit at or before `commit` whose `.dvc` pointer or dvc.lock output records `md5` for
+    `path` (what `dvc get --rev` fetches); `commit` itself when none does."""
+    from mlcode.adapters import git
+
+    out = git.git(
+        root, "log", "--format=%H", f"-S{md5}", commit, "--", f"{path}.dvc", LOCK, check=False
+    )
+    for candidate in out.split():
+        text = _text_at(root, candidate, f"{path}.dvc")
+        if text is not None and _pointer_md5(_yaml(text, path, candidate), Path(path).name) == md5:
+            return candidate
+        lock = _text_at(root, candidate, LOCK)
+        if lock is not None and _lock_md5(_yaml(lock, LOCK, candidate), path, "") == md5:
+            return candidate
+    return commit
 
 
 def _text_at(root: Path, rev: str | None, path: str) -> str | None:
@@ -162,7 +202,7 @@ def champion_data_file(root: Path, spec: MlSpec, model: str, commit: str, dest: 
     from mlcode.adapters.dvc_get import get_file, last_error
 
     try:
-        get_file(root, ds.path, commit, out)
+        get_file(root, ds.path, _recorded_at(root, commit, ds.path, md5), out)
     except UserError as exc:
         raise UserError(
             f"model {model!r}: the champion's training data {name!r} ({ds.path}, md5 {md5}, "
@@ -171,7 +211,26 @@ def champion_data_file(root: Path, spec: MlSpec, model: str, commit: str, dest: 
             hint="Push the data from a checkout that has it (`dvc push`), or check the remote "
             "and its credentials.",
         ) from None
+    if _file_md5(out) != md5:
+        out.unlink()
+        raise UserError(
+            f"model {model!r}: the champion's training data {name!r} ({ds.path}) fetched from "
+            f"the DVC remote {_remote_label(root)} is not the data its commit {commit[:_SHORT]} "
+            f"recorded (md5 {md5}), and no commit before it points to that data",
+            hint="Push the data the champion was trained on from a checkout that has it "
+            "(`dvc push`), or name another champion.",
+        )
     return out
+
+
+def _file_md5(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _cached(root: Path, md5: str) -> Path | None:

@@ -70,6 +70,7 @@ def _retrain(
     if not models:
         raise UserError("ml.yaml declares no models; nothing to retrain")
     _refuse_dirty(root, project)
+    _refuse_behind(root)
     results = [ModelResult(m, spec.models[m].retrain.when) for m in models]
     progress(f"refresh: the data sources of {', '.join(models)}")
     try:
@@ -100,6 +101,20 @@ def _refuse_dirty(root: Path, project: Project) -> None:
             f"the working tree has changes that are not the pipeline's own outputs: {shown}; "
             "commit or stash them first (retrain ends in a promotion, which must not carry "
             "unreviewed changes); nothing was refreshed or run"
+        )
+
+
+def _refuse_behind(root: Path) -> None:
+    """dvc.yaml / params.yaml must be what ml.yaml compiles to: the gates and promote refuse an
+    outdated pipeline later, and its stages (an ingest stage) may not even exist yet."""
+    from mlcode.gates.freshness import out_of_sync
+
+    behind = out_of_sync(root)
+    if behind:
+        raise UserError(
+            f"{' and '.join(behind)} {'does' if len(behind) == 1 else 'do'} not match ml.yaml; "
+            "nothing was refreshed or run",
+            hint="Run `mlcode apply` and commit, then `mlcode retrain` again.",
         )
 
 
@@ -160,7 +175,7 @@ def _one(
     try:
         progress(f"{name}: the champion's training data against the new")
         champion = _champion(root, spec, name)
-        _decide(root, spec, result, champion, workdir)
+        _decide(root, spec, result, champion, workdir, pull=options.pull)
         if not result.retrain:
             for later in ("run", "gates", "promote"):
                 result.steps[later] = skipped(f"no retrain: {result.why}")
@@ -208,15 +223,27 @@ def _champion(root: Path, spec: MlSpec, model: str) -> str | None:
 
 
 def _decide(
-    root: Path, spec: MlSpec, result: ModelResult, champion: str | None, workdir: Path
+    root: Path,
+    spec: MlSpec,
+    result: ModelResult,
+    champion: str | None,
+    workdir: Path,
+    *,
+    pull: bool,
 ) -> None:
-    """Steps 2 and 3: the evidence, the drift step and the decision on `result`."""
+    """Steps 2 and 3: the evidence, the drift step and the decision on `result`. With `pull` (a
+    fresh CI clone), training data that drift must read and the checkout lacks is pulled first."""
     from mlcode.retrain.champion_data import evidence
     from mlcode.retrain.decide import decide
 
     rule = spec.models[result.model].retrain
     measure = rule.when == "drift" and champion is not None
     workdir.mkdir(parents=True, exist_ok=True)
+    data = spec.data[spec.models[result.model].data].path
+    if measure and pull and not (root / data).is_file():
+        from mlcode.adapters import dvc
+
+        dvc.dvc(root, "pull", data, what=f"dvc pull {data}")
     found = evidence(root, spec, result.model, champion, measure_drift=measure, workdir=workdir)
     if found.drifted_share is not None:
         cols = f": {', '.join(found.drifted_columns)}" if found.drifted_columns else ""

@@ -81,14 +81,18 @@ def test_data_md5_at_head_an_older_commit_and_the_working_tree(trained_iris: Pat
 
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "iris: a new batch")
-    assert data_md5(repo, spec, "iris", "HEAD") == new
+    # the model committed there was trained on the old data: its dvc.lock says so
+    assert data_md5(repo, spec, "iris", "HEAD") == old
     assert data_md5(repo, spec, "iris", _head(repo, "HEAD~1")) == old
-    # no pointer and no stage writing it (dvc.lock only lists it as a dependency): no record
+    # a commit whose dvc.lock does not record the training: the pointer says
+    git(repo, "rm", "-q", "dvc.lock")
+    git(repo, "commit", "-qm", "no pipeline record")
+    assert data_md5(repo, spec, "iris", "HEAD") == new
+    # no pointer and no record in dvc.lock either: nothing says
     git(repo, "rm", "-q", f"{DATA}.dvc")
     git(repo, "commit", "-qm", "iris: no longer tracked")
     assert data_md5(repo, spec, "iris", "HEAD") is None
     assert data_md5(repo, spec, "iris", None) is None
-    assert data_md5(repo, spec, "iris", _head(repo, "HEAD~1")) == new
 
 
 def test_data_md5_of_an_ingest_stage_output(git_repo: Path) -> None:
@@ -296,3 +300,30 @@ def test_champion_data_of_a_url_source_after_dvc_update(git_repo: Path, tmp_path
     shutil.rmtree(repo / ".dvc" / "cache")
     got = champion_data_file(repo, spec, "m", champion, tmp_path / "out")
     assert _md5(got) == old
+
+
+def test_the_champions_data_is_what_its_model_trained_on_not_a_newer_pointer(
+    trained_iris: Path,
+) -> None:
+    """A new data pointer pushed to the base without a retrain: that commit's model was trained on
+    the old data (its dvc.lock says so), so the data changed against it, and the champion's data
+    file is the old data — from the cache and, with the cache emptied, from the DVC remote."""
+    repo = trained_iris
+    spec = _spec(repo)
+    trained_on = _md5(repo / DATA)
+    _dvc(repo, "push")
+    _shifted(repo, 7, NUMERIC[:1])
+    newer = _md5(repo / DATA)
+    _dvc(repo, "push")
+    git(repo, "add", f"{DATA}.dvc")
+    git(repo, "commit", "-qm", "new data, not retrained")
+    commit = _head(repo)
+
+    assert data_md5(repo, spec, "iris", None) == newer
+    assert data_md5(repo, spec, "iris", commit) == trained_on
+    found = evidence(repo, spec, "iris", commit, measure_drift=False, workdir=repo.parent / "w")
+    assert decide("data_changed", found, 0.5).retrain
+
+    shutil.rmtree(repo / ".dvc" / "cache")
+    got = champion_data_file(repo, spec, "iris", commit, repo.parent / "champion")
+    assert _md5(got) == trained_on

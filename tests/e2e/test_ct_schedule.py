@@ -168,9 +168,7 @@ def test_a_shifted_batch_is_promoted_an_unshifted_one_is_nothing_to_do(ct_projec
     assert _tree(run2) == before
     assert _refs(origin(repo)) == second
     for model in ("sensor", "churn"):
-        (row,) = [
-            line for line in again.stdout.splitlines() if line.strip("|│┃ ").split()[:1] == [model]
-        ]
+        (row,) = _rows_of(again.stdout, model)
         assert "nothing to do" in row, again.stdout
 
 
@@ -192,5 +190,11 @@ def test_ct_demo_script_runs(tmp_path: Path) -> None:
     assert len(tags) == 2, tags  # the first version and the retrained one
     branches = git(work / "origin.git", "branch", "--list", "mlcode/promote/sensor/*").split()
     assert len(branches) == 2, branches
-    assert "promoted" in out
-    assert "nothing to do" in out
+    day2, day3 = result.stdout.split("Day 3:")
+    assert any("promoted" in row for row in _rows_of(day2.split("Day 2:")[1], "sensor")), day2
+    assert any("nothing to do" in row for row in _rows_of(day3, "sensor")), day3
+
+
+def _rows_of(table: str, model: str) -> list[str]:
+    """The lines of a summary table whose first word (table borders aside) is `model`."""
+    return [line for line in table.splitlines() if line.strip("|│┃ ").split()[:1] == [model]]

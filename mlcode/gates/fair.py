@@ -257,22 +257,16 @@ def _target(params: ModelParams) -> str:
 
 def _fetch(root: Path, commit: str, path: str, dest: Path) -> None:
     """`path` as `commit` tracks it with DVC, from the cache or else the remote, into `dest`."""
-    from mlcode.adapters.dvc import dvc
+    from mlcode.adapters.dvc_get import get_file, last_error
 
     try:
-        dvc(root, "get", str(root), path, "--rev", commit, "-o", str(dest), what="dvc get")
+        get_file(root, path, commit, dest)
     except UserError as exc:
         raise UserError(
             f"its model file {path} is neither in the DVC cache nor on the DVC remote, or "
-            f"cannot be fetched ({_last_line(exc.message)})",
+            f"cannot be fetched ({last_error(exc.message)})",
             hint=exc.hint,
         ) from None
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("ERROR")]
-    return (errors or lines or ["dvc get failed"])[-1]
 
 
 def _git_text(root: Path, commit: str, path: str) -> str | None:

@@ -32,7 +32,7 @@ from mlcode.spec.names import stage_name
 
 if TYPE_CHECKING:
     from mlcode.drift.detect import DriftResult
-    from mlcode.drift.files import Progress
+    from mlcode.drift.files import DataFile, Progress
     from mlcode.drift.plotdata import PlotData
 
 STEP = "drift"
@@ -76,8 +76,25 @@ def compare(
     root: Path, model: str, params: DriftParams, progress: Progress | None = None
 ) -> tuple[DriftResult, dict[str, PlotData]]:
     """The drift result of `model`'s datasets under its settings (`mlcode drift MODEL` too)."""
+    from mlcode.drift.files import DataFile
+
+    reference = DataFile.at(root, params.reference.path, params.reference.format)
+    current = DataFile.at(root, params.current.path, params.current.format)
+    try:
+        return measure(reference, current, params, progress)
+    except UserError as exc:
+        raise _error(model, exc.message, hint=exc.hint) from None
+
+
+def measure(
+    reference: DataFile, current: DataFile, params: DriftParams, progress: Progress | None = None
+) -> tuple[DriftResult, dict[str, PlotData]]:
+    """The drift of `current` against `reference` under `params`' columns and settings (its paths
+    are not read): the one computation behind the drift step, `mlcode drift MODEL` and `mlcode
+    retrain` (which compares the training data with the champion's). A comparison that cannot be
+    made is a UserError naming the file and the column."""
     from mlcode.drift.detect import ColumnSettings, Requested
-    from mlcode.drift.files import DataFile, compare_files
+    from mlcode.drift.files import compare_files
 
     dataset = ColumnSettings(method=cast(Requested, params.method), threshold=params.threshold)
     per_column = {
@@ -88,23 +105,18 @@ def compare(
         )
         for name, spec in params.columns.items()
     }
-    reference = DataFile.at(root, params.reference.path, params.reference.format)
-    current = DataFile.at(root, params.current.path, params.current.format)
     plots: dict[str, PlotData] = {}
-    try:
-        result = compare_files(
-            reference,
-            current,
-            params.numeric,
-            params.categorical,
-            dataset,
-            per_column,
-            params.max_drifted_share,
-            plots,
-            progress=progress,
-        )
-    except UserError as exc:
-        raise _error(model, exc.message, hint=exc.hint) from None
+    result = compare_files(
+        reference,
+        current,
+        params.numeric,
+        params.categorical,
+        dataset,
+        per_column,
+        params.max_drifted_share,
+        plots,
+        progress=progress,
+    )
     return result, plots
 
 

@@ -17,6 +17,7 @@ PLOTS_DIR = "plots"
 STATE_DIR = ".mlcode"  # mlcode's own state: manifest, lock, schema
 MANIFEST_FILE = ".mlcode/manifest.json"
 LOCK_FILE = ".mlcode/apply.lock"
+RETRAIN_LOCK_FILE = ".mlcode/retrain.lock"  # held by `mlcode retrain` while it runs
 
 CLASSIFICATION_PLOTS = ("confusion", "roc", "precision_recall")
 REGRESSION_PLOTS = ("predicted_vs_actual", "residuals")

@@ -8,6 +8,9 @@ The work is `mlcode.retrain.run`; this module parses options and prints.
 
 from __future__ import annotations
 
+import json
+import sys
+
 import click
 
 from mlcode.cli import options
@@ -39,4 +42,19 @@ def command(
     """
     from mlcode.retrain.run import Options, retrain
 
-    retrain(options.root(ctx), models, Options(pull=pull, push=push))
+    def progress(line: str) -> None:
+        click.echo(f"retrain: {line}", err=True)
+
+    show = not as_json or sys.stderr.isatty()
+    result = retrain(
+        options.root(ctx), models, Options(pull=pull, push=push), progress if show else _quiet
+    )
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        click.echo(result.to_table(), nl=False)
+    ctx.exit(result.exit_code)
+
+
+def _quiet(_: str) -> None:
+    pass

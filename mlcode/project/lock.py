@@ -1,4 +1,5 @@
-"""A file lock that serializes concurrent `mlcode apply` runs on one repository.
+"""A file lock that serializes concurrent mlcode runs on one repository (`mlcode apply` waits for
+the one before it; `mlcode retrain` refuses at once while another holds its lock).
 
 The lock file exists only while held: it is removed on release (and its folder, when the lock
 created it and it is left empty), so an apply that refuses leaves the tree as it found it. A
@@ -19,7 +20,7 @@ from pathlib import Path
 from mlcode.errors import UserError
 
 
-def _acquire(path: Path, deadline: float, timeout: float) -> int:
+def _acquire(path: Path, deadline: float, timeout: float, holder: str) -> int:
     while True:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -33,9 +34,10 @@ def _acquire(path: Path, deadline: float, timeout: float) -> int:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(fd)
+                    waited = f"waited {timeout:.0f} s" if timeout >= 1 else "not waiting"
                     raise UserError(
-                        f"another mlcode apply holds the lock {path} (waited {timeout:.0f} s); "
-                        "let it finish and try again"
+                        f"another {holder} holds the lock {path} ({waited}); let it finish and "
+                        "try again"
                     ) from None
                 time.sleep(0.05)
         try:
@@ -48,10 +50,11 @@ def _acquire(path: Path, deadline: float, timeout: float) -> int:
 
 
 @contextmanager
-def exclusive(path: Path, *, timeout: float = 60.0) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (created if needed), waiting up to `timeout` seconds."""
+def exclusive(path: Path, *, timeout: float = 60.0, holder: str = "mlcode apply") -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if needed), waiting up to `timeout` seconds; the
+    refusal names `holder`, the command that holds such a lock."""
     made_folder = not path.parent.exists()
-    fd = _acquire(path, time.monotonic() + timeout, timeout)
+    fd = _acquire(path, time.monotonic() + timeout, timeout, holder)
     try:
         yield
     finally:

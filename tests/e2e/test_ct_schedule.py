@@ -35,7 +35,7 @@ STEPS = ("refresh", "drift", "run", "gates", "promote")
 
 def _refs(repo: Path) -> dict[str, str]:
     """Ref → object id of a repository."""
-    return {name: oid for oid, name in (line.split(" ") for line in refs(repo).splitlines())}
+    return {name: oid for name, oid in (line.split(" ") for line in refs(repo).splitlines())}
 
 
 def _clone(repo: Path, name: str) -> Path:
@@ -63,7 +63,7 @@ def _tree(root: Path) -> tuple[dict[str, bytes], str, dict[str, str], str]:
     return (
         snapshot(root),
         git(root, "ls-files", "-s"),
-        _refs(root / ".git"),
+        _refs(root),
         git(root, "rev-parse", "HEAD"),
     )
 

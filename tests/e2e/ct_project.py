@@ -142,6 +142,12 @@ def origin(repo: Path) -> Path:
     return repo.parent / "origin.git"
 
 
+def ref_map(repo: Path) -> dict[str, str]:
+    """Ref name → object id of a repository (a checkout or a bare one)."""
+    out = git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
+    return dict(line.split(" ", 1) for line in out.splitlines())
+
+
 def land(repo: Path, files: dict[str, str]) -> None:
     """New batches upstream: file name → CSV text, each replacing the upstream file."""
     for name, text in files.items():

@@ -20,22 +20,17 @@ from tests.e2e.ct_project import (
     ct_template,  # noqa: F401  (fixture)
     land,
     origin,
+    ref_map,
     sensor_batch,
     storage,
 )
 from tests.e2e.dvc_objects import missing_in_store
 from tests.e2e.helpers import env, git, mlcode, snapshot
-from tests.e2e.promote_helpers import refs
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = ("refresh", "drift", "run", "gates", "promote")
-
-
-def _refs(repo: Path) -> dict[str, str]:
-    """Ref → object id of a repository."""
-    return {name: oid for name, oid in (line.split(" ") for line in refs(repo).splitlines())}
 
 
 def _clone(repo: Path, name: str) -> Path:
@@ -63,7 +58,7 @@ def _tree(root: Path) -> tuple[dict[str, bytes], str, dict[str, str], str]:
     return (
         snapshot(root),
         git(root, "ls-files", "-s"),
-        _refs(root),
+        ref_map(root),
         git(root, "rev-parse", "HEAD"),
     )
 
@@ -86,7 +81,7 @@ def _unchanged_churn(row: dict[str, Any]) -> None:
 
 def test_a_shifted_batch_is_promoted_an_unshifted_one_is_nothing_to_do(ct_project: Path) -> None:  # noqa: F811
     repo = ct_project
-    first = _refs(origin(repo))
+    first = ref_map(origin(repo))
 
     # --- a new batch with a real shift: every feature's mean moved by 3 standard deviations
     land(repo, sensor_batch(seed=11, shift=3.0))
@@ -111,7 +106,7 @@ def test_a_shifted_batch_is_promoted_an_unshifted_one_is_nothing_to_do(ct_projec
     version, branch = sensor["version"], sensor["branch"]
     assert version != "v0.1.0"
     assert branch == f"mlcode/promote/sensor/{version}"
-    second = _refs(origin(repo))
+    second = ref_map(origin(repo))
     new = {name for name in second if first.get(name) != second[name]}
     assert new == {f"refs/heads/{branch}", f"refs/tags/sensor@{version}"}
     commit = second[f"refs/heads/{branch}"]
@@ -154,7 +149,7 @@ def test_a_shifted_batch_is_promoted_an_unshifted_one_is_nothing_to_do(ct_projec
     assert rows["sensor"]["steps"]["drift"]["status"] == "done"
     assert rows["sensor"]["steps"]["run"]["status"] == "skipped"
     _unchanged_churn(rows["churn"])
-    assert _refs(origin(repo)) == second  # no new branch, no new tag
+    assert ref_map(origin(repo)) == second  # no new branch, no new tag
     assert git(run2, "rev-parse", "HEAD") == head
     # what changed in the checkout is the refreshed data's pointers, nothing else
     diff = set(git(run2, "diff", "--name-only", "HEAD").split())
@@ -166,7 +161,7 @@ def test_a_shifted_batch_is_promoted_an_unshifted_one_is_nothing_to_do(ct_projec
     assert again.returncode == 4, again.stdout + again.stderr
     assert "Traceback" not in again.stderr
     assert _tree(run2) == before
-    assert _refs(origin(repo)) == second
+    assert ref_map(origin(repo)) == second
     for model in ("sensor", "churn"):
         (row,) = _rows_of(again.stdout, model)
         assert "nothing to do" in row, again.stdout

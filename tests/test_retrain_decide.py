@@ -105,6 +105,20 @@ def test_evidence_json() -> None:
 
 
 @pytest.mark.parametrize(
+    ("evidence", "detail"),
+    [
+        (NO_CHAMPION, "no champion to compare with"),
+        (CHANGED, "not measured"),
+        (DRIFTED, "3/4 columns drifted (share 0.75)"),
+        (SAME_NO_DRIFT, "0/4 columns drifted (share 0.00) (data unchanged)"),
+        (NO_COLUMNS, "no column to compare"),
+    ],
+)
+def test_drift_detail(evidence: DataEvidence, detail: str) -> None:
+    assert evidence.drift_detail == detail
+
+
+@pytest.mark.parametrize(
     ("when", "evidence", "share", "message"),
     [
         ("sometimes", SAME, 0.5, "retrain.when must be one of always, data_changed, drift"),

@@ -14,6 +14,7 @@ import sys
 import click
 
 from mlcode.cli import options
+from mlcode.errors import MlcodeError, UserError
 
 
 @click.command("retrain")
@@ -46,9 +47,21 @@ def command(
         click.echo(f"retrain: {line}", err=True)
 
     show = not as_json or sys.stderr.isatty()
-    result = retrain(
-        options.root(ctx), models, Options(pull=pull, push=push), progress if show else _quiet
-    )
+    try:
+        result = retrain(
+            options.root(ctx), models, Options(pull=pull, push=push), progress if show else _quiet
+        )
+    except (MlcodeError, click.ClickException, click.exceptions.Exit):
+        raise
+    except Exception as exc:
+        # exit 4 is "nothing to do" for retrain (a success for the scheduled job), not a bug's
+        # code: a bug here is exit 3, with the boundary's words
+        if options.settings(ctx).traceback:
+            raise
+        raise UserError(
+            f"Internal error (a bug in mlcode): {type(exc).__name__}: {exc}",
+            hint="Run again with --traceback for details, and please report it.",
+        ) from None
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:

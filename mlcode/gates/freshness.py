@@ -16,6 +16,8 @@ from pathlib import Path
 from mlcode.errors import UserError
 from mlcode.layout import DVC_FILE, PARAMS_FILE
 
+ALWAYS_CHANGED = "always changed"  # what `dvc status --json` says of an `always_changed` stage
+
 
 def stale_stages(root: Path, models: Sequence[str]) -> list[str]:
     """The DVC stages of `models` (and anything upstream of them) that are not up to date."""
@@ -25,7 +27,13 @@ def stale_stages(root: Path, models: Sequence[str]) -> list[str]:
     targets = stage_targets(root, list(models))
     if not targets:
         return []
-    return sorted(name.split(":")[-1] for name in dvc.status(root, targets, with_deps=True))
+    status = dvc.status(root, targets, with_deps=True)
+    # An `always_changed` stage (an ingest command that fetches from outside) is never up to date
+    # for DVC; it is stale only when something else changed too. Data it brought in since shows
+    # as a changed dependency of the stages that read it.
+    return sorted(
+        name.split(":")[-1] for name, changes in status.items() if changes != [ALWAYS_CHANGED]
+    )
 
 
 def out_of_sync(root: Path) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlcode.layout import MODELS_DIR, model_paths
+from mlcode.layout import MODELS_DIR, WORK_DIR, model_paths
 
 LOCK_FILE = "dvc.lock"
 REPORTS_DIR = "reports"
@@ -128,7 +128,10 @@ def pipeline_output(path: str, models: Iterable[str], pointers: Iterable[str]) -
         paths = model_paths(model)
         if path in (paths.metrics, paths.drift_metrics):
             return True
-        for folder in (paths.plots_dir, paths.model_dir, f"{MODELS_DIR}/{model}"):
+        # the work folder: a stage that failed leaves its earlier stages' splits there before DVC
+        # lists them in .gitignore; a rerun completes them
+        folders = (paths.plots_dir, paths.model_dir, f"{MODELS_DIR}/{model}", f"{WORK_DIR}/{model}")
+        for folder in folders:
             if path.startswith(folder + "/"):
                 return True
     return False

@@ -254,7 +254,7 @@ def evidence(
         raise UserError(
             f"model {model!r}: its training data {name!r} ({ds.path}) is not in the working "
             "tree, so its drift cannot be measured",
-            hint="Bring it in with `dvc pull` (or `mlcode retrain --pull`).",
+            hint=f"Bring it in with `dvc pull {ds.path}`.",
         )
     champion_file = champion_data_file(root, spec, model, champion_commit, workdir)
     reference = DataFile(

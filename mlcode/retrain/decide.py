@@ -39,6 +39,19 @@ class DataEvidence:
         """True unless both md5s are known and equal."""
         return self.current_md5 is None or self.current_md5 != self.champion_md5
 
+    @property
+    def drift_detail(self) -> str:
+        """One line for a summary table's drift column."""
+        if self.champion_commit is None:
+            return "no champion to compare with"
+        if self.drifted_share is None:
+            return "not measured"
+        if self.n_columns == 0:
+            return "no column to compare"
+        count = len(self.drifted_columns)
+        same = " (data unchanged)" if not self.data_changed else ""
+        return f"{count}/{self.n_columns} columns drifted (share {self.drifted_share:.2f}){same}"
+
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data."""
         return {

@@ -10,7 +10,7 @@ the same checkout refuses at once):
 5. the gates (`mlcode.gates.evaluate`); 6. promote (`mlcode.promote.run`).
 
 A step's failure is the model's error (its one paragraph in the summary) and the next models go
-on; a failure before any model (bad ml.yaml, the lock held, a dirty tree, an unknown model) is a
+on (a bug too: exit 3, since 4 means "nothing to do" here and the scheduled job counts it a success); a failure before any model (bad ml.yaml, the lock held, a dirty tree, an unknown model) is a
 UserError. Nothing is promoted for a model that failed: DVC's outputs are left for a rerun to
 complete, a refresh that failed put the data back itself.
 """
@@ -70,6 +70,7 @@ def _retrain(
     if not models:
         raise UserError("ml.yaml declares no models; nothing to retrain")
     _refuse_dirty(root, project)
+    _refuse_behind(root)
     results = [ModelResult(m, spec.models[m].retrain.when) for m in models]
     progress(f"refresh: the data sources of {', '.join(models)}")
     try:
@@ -100,6 +101,20 @@ def _refuse_dirty(root: Path, project: Project) -> None:
             f"the working tree has changes that are not the pipeline's own outputs: {shown}; "
             "commit or stash them first (retrain ends in a promotion, which must not carry "
             "unreviewed changes); nothing was refreshed or run"
+        )
+
+
+def _refuse_behind(root: Path) -> None:
+    """dvc.yaml / params.yaml must be what ml.yaml compiles to: the gates and promote refuse an
+    outdated pipeline later, and its stages (an ingest stage) may not even exist yet."""
+    from mlcode.gates.freshness import out_of_sync
+
+    behind = out_of_sync(root)
+    if behind:
+        raise UserError(
+            f"{' and '.join(behind)} {'does' if len(behind) == 1 else 'do'} not match ml.yaml; "
+            "nothing was refreshed or run",
+            hint="Run `mlcode apply` and commit, then `mlcode retrain` again.",
         )
 
 
@@ -184,6 +199,9 @@ def _one(
         _promote(root, result)
     except MlcodeError as exc:
         result.fail(step, exc.render())
+    except Exception as exc:  # a bug: this model's error (exit 3), never "nothing to do" (4)
+        result.fail(step, f"internal error (a bug in mlcode): {type(exc).__name__}: {exc}")
+    if result.error is not None:
         for later in ("drift", "run", "gates", "promote"):
             result.steps.setdefault(later, skipped(f"{step} failed"))
 
@@ -216,12 +234,12 @@ def _decide(
     workdir.mkdir(parents=True, exist_ok=True)
     found = evidence(root, spec, result.model, champion, measure_drift=measure, workdir=workdir)
     if found.drifted_share is not None:
-        cols = f" ({', '.join(found.drifted_columns)})" if found.drifted_columns else ""
+        cols = f": {', '.join(found.drifted_columns)}" if found.drifted_columns else ""
         drifted = len(found.drifted_columns)
         result.steps["drift"] = Step(
             "done",
-            f"{drifted}/{found.n_columns} columns drifted{cols} against the champion's training "
-            f"data ({champion[:12] if champion else ''})",
+            f"{found.drift_detail}{cols}; against the champion's training data at "
+            f"{(champion or '')[:12]}",
             f"{drifted}/{found.n_columns} cols",
         )
     elif champion is None:

@@ -11,12 +11,13 @@ of every numeric column, labels shuffled (a model the gates refuse).
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from tests.e2e.helpers import git, mlcode
+from tests.e2e.helpers import BIN, env, git, mlcode
 from tests.e2e.projects import copy_project
 
 FEED = "feed/iris.csv"  # relative to the template directory; `../feed/iris.csv` from the repo
@@ -47,6 +48,30 @@ def build_sourced_project(template: Path, dest: Path) -> Path:
     _ok(repo, "apply", "--auto-approve")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "iris comes from the feed")
+    git(repo, "push", "-q", "origin", "main")
+    return repo
+
+
+def build_ingest_project(template: Path, dest: Path) -> Path:
+    """Like `build_sourced_project`, but `iris` is written by an ingest command that copies the
+    feed, run by DVC on every run (`always_changed`: it reads from outside the repository)."""
+    repo = copy_project(template, dest)
+    feed = dest / FEED
+    feed.parent.mkdir(parents=True)
+    shutil.copyfile(repo / "data/iris.csv", feed)
+    spec = repo / "ml.yaml"
+    text = spec.read_text()
+    assert PATH_LINE in text
+    source = "    source: {cmd: 'cp ../feed/iris.csv data/iris.csv', always_changed: true}\n"
+    spec.write_text(text.replace(PATH_LINE, PATH_LINE + source))
+    # the stage owns the file now: DVC's pointer goes (what apply's refusal says to do)
+    subprocess.run(
+        [str(BIN / "dvc"), "remove", "-q", "data/iris.csv.dvc"], cwd=repo, env=env(), check=True
+    )
+    _ok(repo, "apply", "--auto-approve")
+    _ok(repo, "run")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "iris is ingested from the feed")
     git(repo, "push", "-q", "origin", "main")
     return repo
 

@@ -22,6 +22,7 @@ from tests.e2e.helpers import git, mlcode, snapshot
 from tests.e2e.projects import copy_project
 from tests.e2e.retrain_project import (
     FEED,
+    build_ingest_project,
     build_sourced_project,
     original,
     resample,
@@ -237,9 +238,96 @@ def test_dirty_tree_is_refused_before_the_refresh(repo: Path) -> None:
     assert _state(repo) == before
 
 
+def test_pipeline_behind_ml_yaml_is_refused_before_the_refresh(repo: Path) -> None:
+    spec = repo / "ml.yaml"
+    spec.write_text(spec.read_text().replace("n_estimators: 100", "n_estimators: 50"))
+    git(repo, "commit", "-qam", "fewer trees, not applied")
+    write_feed(repo, resample(original(repo), seed=2))
+    before = _state(repo)
+    result = mlcode(repo, "retrain")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "params.yaml does not match ml.yaml" in result.stderr
+    assert "mlcode apply" in result.stderr
+    assert _state(repo) == before
+
+
 def test_unknown_model_is_refused(repo: Path) -> None:
     before = _state(repo)
     result = mlcode(repo, "retrain", "nosuch")
     assert result.returncode == 3
     assert "unknown model(s) nosuch" in result.stderr
     assert _state(repo) == before
+
+
+def test_a_failing_model_is_an_error_and_the_next_goes_on(repo: Path) -> None:
+    spec = repo / "ml.yaml"
+    broken = (
+        "  aaa-broken:\n"
+        "    task: classification\n"
+        "    data: iris_latest\n"
+        "    estimator: sklearn.ensemble.RandomForestClassifier\n"
+        "    params: {n_estimators: -1}\n"
+    )
+    spec.write_text(spec.read_text().replace("models:\n", "models:\n" + broken))
+    result = mlcode(repo, "apply", "--auto-approve")
+    assert result.returncode == 0, result.stdout + result.stderr
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a model that cannot train")
+    code, doc, _ = _retrain(repo)
+    assert code == 3, doc
+    first, second = doc["models"]
+    assert first["model"] == "aaa-broken"
+    assert first["outcome"] == "error"
+    assert first["decision"]["why"] == "no champion: first version"
+    assert first["steps"]["run"]["status"] == "failed"
+    assert first["error"].startswith("dvc repro failed")
+    assert "n_estimators" in first["error"]  # DVC's last lines carry the step's reason
+    assert second["model"] == "iris"
+    assert second["outcome"] == "nothing to do"
+    assert second["steps"]["refresh"]["status"] == "done"
+    table = mlcode(repo, "retrain")
+    assert table.returncode == 3, table.stderr
+    assert max(len(line) for line in table.stdout.splitlines()) <= 100
+
+
+def test_a_bug_in_a_step_is_exit_3_never_nothing_to_do(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exit 4 means "nothing to do" to the scheduled job: a bug must not look like it."""
+    from mlcode.cli import cli
+    from mlcode.cli.boundary import run_guarded
+    from mlcode.retrain import run
+
+    def broken(*_: object) -> str:
+        raise RuntimeError("a step with a bug")
+
+    monkeypatch.setattr(run, "_champion", broken)
+    assert run_guarded(cli, ["-C", str(repo), "retrain", "--json"]) == 3
+    model = _only(json.loads(capsys.readouterr().out))
+    assert model["outcome"] == "error"
+    assert model["error"] == "internal error (a bug in mlcode): RuntimeError: a step with a bug"
+
+
+def test_ingest_command_source_is_run_and_judged(
+    trained_iris_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest command (`always_changed`, as one reading from outside must be) runs in the
+    refresh; its new data is decided on, reproduced and judged by the gates, which an always
+    changed stage does not make "stale"."""
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    repo = build_ingest_project(trained_iris_template, tmp_path / "ingest")
+    code, doc, _ = _retrain(repo)
+    assert code == 4, doc
+    assert doc["refresh"][0]["kind"] == "cmd"
+    assert _only(doc)["decision"]["why"].startswith("data unchanged")
+    write_feed(repo, shuffled_labels(original(repo), seed=7))
+    code, doc, _ = _retrain(repo)
+    model = _only(doc)
+    assert code == 1, doc
+    assert (
+        model["steps"]["refresh"]["detail"] == "iris: refreshed by the pipeline (stage ingest_iris)"
+    )
+    assert model["decision"]["why"].startswith("data changed (md5 ")
+    assert model["steps"]["gates"]["status"] == "failed"
+    assert "accuracy" in model["steps"]["gates"]["detail"]
+    assert model["error"] is None

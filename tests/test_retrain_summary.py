@@ -135,3 +135,11 @@ def test_every_outcome_combination_renders() -> None:
     for kinds in itertools.product(KINDS, repeat=2):
         result = RetrainResult([], [_model(f"m{i}", k) for i, k in enumerate(kinds)])
         assert f"(exit {result.exit_code})" in result.to_table()
+
+
+def test_undecided_model_shows_no_decision() -> None:
+    m = ModelResult("iris", "drift")
+    m.fail("refresh", "dataset 'iris': its source ../feed/iris.csv failed")
+    m.why = "not decided: the refresh failed"
+    row = RetrainResult([], [m]).to_table().splitlines()[1].split()
+    assert row == ["iris", "failed", "-", "-", "-", "-", "-", "error"]

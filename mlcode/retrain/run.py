@@ -175,7 +175,7 @@ def _one(
     try:
         progress(f"{name}: the champion's training data against the new")
         champion = _champion(root, spec, name)
-        _decide(root, spec, result, champion, workdir)
+        _decide(root, spec, result, champion, workdir, pull=options.pull)
         if not result.retrain:
             for later in ("run", "gates", "promote"):
                 result.steps[later] = skipped(f"no retrain: {result.why}")
@@ -223,15 +223,27 @@ def _champion(root: Path, spec: MlSpec, model: str) -> str | None:
 
 
 def _decide(
-    root: Path, spec: MlSpec, result: ModelResult, champion: str | None, workdir: Path
+    root: Path,
+    spec: MlSpec,
+    result: ModelResult,
+    champion: str | None,
+    workdir: Path,
+    *,
+    pull: bool,
 ) -> None:
-    """Steps 2 and 3: the evidence, the drift step and the decision on `result`."""
+    """Steps 2 and 3: the evidence, the drift step and the decision on `result`. With `pull` (a
+    fresh CI clone), training data that drift must read and the checkout lacks is pulled first."""
     from mlcode.retrain.champion_data import evidence
     from mlcode.retrain.decide import decide
 
     rule = spec.models[result.model].retrain
     measure = rule.when == "drift" and champion is not None
     workdir.mkdir(parents=True, exist_ok=True)
+    data = spec.data[spec.models[result.model].data].path
+    if measure and pull and not (root / data).is_file():
+        from mlcode.adapters import dvc
+
+        dvc.dvc(root, "pull", data, what=f"dvc pull {data}")
     found = evidence(root, spec, result.model, champion, measure_drift=measure, workdir=workdir)
     if found.drifted_share is not None:
         cols = f": {', '.join(found.drifted_columns)}" if found.drifted_columns else ""

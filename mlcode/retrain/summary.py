@@ -144,7 +144,9 @@ class RetrainResult:
         head = ["MODEL", "REFRESH", "DRIFT", "DECISION", "RUN", "GATES", "PROMOTE", "OUTCOME"]
         rows = [head]
         for m in self.models:
-            decision = "retrain" if m.retrain else ("-" if m.why == "not decided" else "no")
+            decision = (
+                "retrain" if m.retrain else ("-" if m.why.startswith("not decided") else "no")
+            )
             cells = [m.step(s).short for s in ("refresh", "drift")]
             cells += [decision, *(m.step(s).short for s in ("run", "gates", "promote"))]
             rows.append([_cut(m.model, _MODEL), *(_cut(c, _CELL) for c in cells), m.outcome])

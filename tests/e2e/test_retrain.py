@@ -11,6 +11,7 @@ the whole tree (files, index, refs, .dvc/config, the git remote) as they were.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -331,3 +332,25 @@ def test_ingest_command_source_is_run_and_judged(
     assert model["steps"]["gates"]["status"] == "failed"
     assert "accuracy" in model["steps"]["gates"]["detail"]
     assert model["error"] is None
+
+
+def test_pull_brings_in_the_training_data_drift_reads(trained_iris: Path) -> None:
+    """A fresh CI clone has pointers, not data: `--pull` fetches what the drift decision reads."""
+    from tests.e2e.helpers import BIN, env
+
+    repo = trained_iris
+    set_retrain(repo, "{when: drift}")
+    write_data = shifted(original(repo), seed=8)
+    write_data.to_csv(repo / "data/iris.csv", index=False)
+    for args in (["add", "-q", "data/iris.csv"], ["push", "-q"]):
+        subprocess.run([str(BIN / "dvc"), *args], cwd=repo, env=env(), check=True)
+    git(repo, "commit", "-qam", "a new batch, not pushed: origin/main is the champion")
+    (repo / "data/iris.csv").unlink()
+    code, doc, _ = _retrain(repo)
+    assert code == 3, doc
+    assert "is not in the working tree" in _only(doc)["error"]
+    code, doc, _ = _retrain(repo, "--pull")
+    model = _only(doc)
+    assert model["steps"]["drift"]["status"] == "done", doc
+    assert model["decision"]["retrain"] is True
+    assert model["decision"]["why"].startswith("drift 4/4 columns")

@@ -31,8 +31,8 @@ class MissingObject:
     state: str
 
 
-def default_remote(root: Path) -> str | None:
-    """The name of DVC's default remote (`core.remote`), local config first, as DVC reads it."""
+def config_value(root: Path, section: str, key: str) -> str | None:
+    """A value of DVC's config (`.dvc/config.local` first, then `.dvc/config`), as DVC reads it."""
     import configparser
 
     for name in ("config.local", "config"):
@@ -41,10 +41,15 @@ def default_remote(root: Path) -> str | None:
             parser.read(root / ".dvc" / name, encoding="utf-8")
         except configparser.Error:
             continue
-        value = parser.get("core", "remote", fallback=None)
+        value = parser.get(section, key, fallback=None)
         if value:
             return value.strip()
     return None
+
+
+def default_remote(root: Path) -> str | None:
+    """The name of DVC's default remote (`core.remote`), local config first, as DVC reads it."""
+    return config_value(root, "core", "remote")
 
 
 def missing_objects(root: Path, commits: Sequence[str], remote: str | None) -> list[MissingObject]:

@@ -247,17 +247,11 @@ def _cached(root: Path, md5: str) -> Path | None:
 def _cache_dir(root: Path) -> Path:
     """DVC's cache folder: `cache.dir` of `.dvc/config.local`, else of `.dvc/config` (relative
     to `.dvc/`), else `.dvc/cache`."""
-    import configparser
+    from mlcode.adapters.dvc_remote_objects import config_value
 
-    for name in ("config.local", "config"):
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(root / ".dvc" / name, encoding="utf-8")
-        except configparser.Error:
-            continue
-        value = parser.get("cache", "dir", fallback=None)
-        if value:
-            return root / ".dvc" / os.path.expanduser(value.strip().strip("'\""))
+    value = config_value(root, "cache", "dir")
+    if value:
+        return root / ".dvc" / os.path.expanduser(value.strip("'\""))
     return root / ".dvc" / "cache"
 
 

@@ -138,6 +138,16 @@ def compute_plan(
         stale = stale_stages(
             ws.root, compiled.get(DVC_FILE), on_disk.get(DVC_FILE), dvc_init, pending
         )
+    written = {c.path for c in files if c.action in ("create", "update")}
+    notes: list[str] = []
+    if written:
+        from mlcode.compile import apply_notes
+
+        notes = [
+            note
+            for path, note in apply_notes(ws.project.spec, ws.project.stack).items()
+            if path in written
+        ]
     plan = Plan(
         files=files,
         remote=remote,
@@ -150,6 +160,7 @@ def compute_plan(
         stage=stage,
         rescue=rescue,
         imports=imports,
+        notes=notes,
     )
     return plan, compiled
 

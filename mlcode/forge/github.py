@@ -59,7 +59,7 @@ def permission_hint(response: Response, repository: str) -> str | None:
     """GitHub's own hint for a 403, or None for the usual one (give the token write access).
 
     A workflow's GITHUB_TOKEN may have `pull-requests: write` and still be refused: opening pull
-    requests from workflows is a repository (and organisation) setting, off by default.
+    requests from workflows is a repository (and organization) setting, off by default.
     """
     if ACTIONS_MAY_NOT_OPEN not in response.message().lower():
         return None
@@ -67,7 +67,7 @@ def permission_hint(response: Response, repository: str) -> str | None:
         f"The repository forbids workflows to open pull requests: in {repository} on GitHub, "
         "Settings → Actions → General → Workflow permissions, tick "
         '"Allow GitHub Actions to create and approve pull requests" and save (if it is greyed '
-        "out, an organisation owner must allow it first in the organisation's Actions settings)."
+        "out, an organization owner must allow it first in the organization's Actions settings)."
     )
 
 

@@ -56,16 +56,18 @@ def test_in_sync_needs_every_input_and_file() -> None:
     spec, stack = b"version: 1\n", b"ci: none\n"
     manifest = Manifest(
         files={"dvc.yaml": sha256_text("x")},
-        inputs=inputs_hash(spec, stack, __version__),
+        inputs=inputs_hash(spec, stack, __version__, "t1"),
         mlcode_version=__version__,
     )
-    assert in_sync(manifest, spec, stack, {"dvc.yaml": sha256_text("x")})
-    assert not in_sync(manifest, spec, stack, {"dvc.yaml": sha256_text("y")})
-    assert not in_sync(manifest, spec, stack, {"dvc.yaml": None})
-    assert not in_sync(manifest, spec, None, {"dvc.yaml": sha256_text("x")})
-    assert not in_sync(manifest, spec + b"#", stack, {"dvc.yaml": sha256_text("x")})
+    same = {"dvc.yaml": sha256_text("x")}
+    assert in_sync(manifest, spec, stack, same, "t1")
+    assert not in_sync(manifest, spec, stack, {"dvc.yaml": sha256_text("y")}, "t1")
+    assert not in_sync(manifest, spec, stack, {"dvc.yaml": None}, "t1")
+    assert not in_sync(manifest, spec, None, same, "t1")
+    assert not in_sync(manifest, spec + b"#", stack, same, "t1")
+    assert not in_sync(manifest, spec, stack, same, "t2")  # shipped templates changed
     old = Manifest(files=manifest.files, inputs=manifest.inputs, mlcode_version="0.0.0")
-    assert not in_sync(old, spec, stack, {"dvc.yaml": sha256_text("x")})
+    assert not in_sync(old, spec, stack, same, "t1")
 
 
 def test_staged_problems_every_change_kind() -> None:

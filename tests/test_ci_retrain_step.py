@@ -181,9 +181,10 @@ def test_github_retrain_step_reads_the_exit_code_and_the_json(
     if code == 4:
         assert "Nothing to do: no model needed retraining." in summary
         assert "Nothing to do" in proc.stdout
-    # The branches for checks: promote's pull-request branches, never the base it committed to.
+    # The branches for checks: the pull-request branches of promoted models, never the base
+    # promote committed to, nor a branch whose model the gates refused.
     output = (tmp_path / "output.txt").read_text()
-    expected = "mlcode/promote/churn-v1.0.0" if code != 4 else ""
+    expected = "mlcode/promote/churn-v1.0.0" if code == 0 else ""
     assert output == f"branches={expected}\n"
     helper = subprocess.run(
         ["git", "config", "credential.helper"],
@@ -193,6 +194,23 @@ def test_github_retrain_step_reads_the_exit_code_and_the_json(
         check=True,
     )
     assert helper.stdout.startswith("!f()")
+
+
+def test_github_retrain_step_hands_only_promoted_branches_to_the_dispatch(
+    git_repo: Path, tmp_path: Path, bin_dir: Path, github_job: dict[str, Any]
+) -> None:
+    """A re-run before the pull request is merged reports the model's branch with "nothing to
+    do": its checks already ran, so only a model promoted by this run gets them started."""
+    step = _github_step(github_job, "retrain")
+    env = _github_env(github_job, step, tmp_path)
+    rerun = json.loads(_result("nothing to do", {"churn": "mlcode/promote/churn-v1.0.0"}))
+    fresh = json.loads(_result("promoted", {"churn-new": "mlcode/promote/churn-new-v1.0.0"}))
+    failed = json.loads(_result("error", {"churn-odd": "mlcode/promote/churn-odd-v1.0.0"}))
+    rerun["models"] += fresh["models"] + failed["models"]
+    proc, _ = _run("bash", step["run"], git_repo, env, bin_dir, json.dumps(rerun), 0)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    output = (tmp_path / "output.txt").read_text()
+    assert output == "branches=mlcode/promote/churn-new-v1.0.0\n"
 
 
 def test_github_retrain_step_without_json_reports_the_error(

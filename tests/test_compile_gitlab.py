@@ -296,3 +296,33 @@ def test_fork_merge_requests_get_a_job_without_secrets() -> None:
     assert "comes from a fork" in fork["script"][2]
     assert not any("dvc" in line or "mlcode run" in line for line in fork["script"])
     assert "mlcode-fork-check" not in pipeline(SPEC + "  pull_request_checks: false\n")
+
+
+def test_the_schedule_is_a_project_setting_named_next_to_the_retrain_job() -> None:
+    """GitLab reads no schedule from .gitlab-ci.yml: the file says which pipeline schedule to
+    create (cron, UTC, one per base branch), and apply/plan get the same words as a note."""
+    text = gitlab.render(spec(), stack())[gitlab.GITLAB_CI]
+    comment = text.split("\nmlcode-retrain:", 1)[0].rsplit("\n\n", 1)[-1]
+    before_job = [line for line in comment.splitlines() if line.startswith("#")][-6:]
+    said = " ".join(line.lstrip("# ") for line in before_job)
+    for words in ("pipeline schedule", "0 3 * * 1", "UTC", "develop, main"):
+        assert words in said, (words, said)
+    note = gitlab.schedule_note(spec(), stack())
+    assert note is not None
+    for words in ("pipeline schedule", "0 3 * * 1", "UTC", "`develop`", "`main`", "Schedules"):
+        assert words in note, (words, note)
+    single = SPEC.split("  churn-linear:", maxsplit=1)[0] + 'ci:\n  schedule: "15 2 * * *"\n'
+    one = gitlab.schedule_note(spec(single), stack())
+    assert one is not None
+    assert "15 2 * * *" in one
+    assert "target branch `main`" in one
+    assert "`develop`" not in one
+
+
+def test_no_schedule_no_note_and_no_comment() -> None:
+    text = SPEC.replace('ci:\n  schedule: "0 3 * * 1"\n', "")
+    assert "schedule:" not in text
+    assert gitlab.schedule_note(spec(text), stack()) is None
+    assert "pipeline schedule" not in gitlab.render(spec(text), stack())[gitlab.GITLAB_CI]
+    github = Stack.model_validate({**yaml.safe_load(stack_presets()["github-s3"].read_text())})
+    assert gitlab.schedule_note(spec(), github) is None  # GitHub reads the cron from the workflow

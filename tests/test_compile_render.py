@@ -166,7 +166,10 @@ def test_github_expressions_in_template_text_are_plain_text() -> None:
 _OUTPUT = re.compile(r"\[\[.*?\]\]")
 # A value goes where a whole YAML key or value goes: after `key: `, after `- `, or as a key.
 _VALUE = r"\[\[(?:(?!\]\]).)*\]\]"
-_WHOLE = re.compile(rf"^\s*(?:[\w.-]+: |- (?:[\w.-]+: )?|){_VALUE}(?:: {_VALUE})?(?: # .*)?$")
+# ... or, filtered by `comment`, as the whole text of a comment line.
+_WHOLE = re.compile(
+    rf"^\s*(?:(?:[\w.-]+: |- (?:[\w.-]+: )?|){_VALUE}(?:: {_VALUE})?(?: # .*)?|# {_VALUE})$"
+)
 
 
 def test_templates_only_print_filtered_whole_values() -> None:

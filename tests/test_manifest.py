@@ -17,6 +17,7 @@ def test_damaged_manifest_is_empty() -> None:
 
 
 def test_inputs_hash_separates_parts() -> None:
-    assert inputs_hash(b"ab", b"c", "1") != inputs_hash(b"a", b"bc", "1")
-    assert inputs_hash(b"a", b"b", "1") != inputs_hash(b"a", b"b", "2")
-    assert inputs_hash(b"a", b"b", "1") == inputs_hash(b"a", b"b", "1")
+    assert inputs_hash(b"ab", b"c", "1", "t") != inputs_hash(b"a", b"bc", "1", "t")
+    assert inputs_hash(b"a", b"b", "1", "t") != inputs_hash(b"a", b"b", "2", "t")
+    assert inputs_hash(b"a", b"b", "1", "t") != inputs_hash(b"a", b"b", "1", "u")
+    assert inputs_hash(b"a", b"b", "1", "t") == inputs_hash(b"a", b"b", "1", "t")

@@ -31,3 +31,15 @@ def compile_project(spec: MlSpec, stack: Stack) -> dict[str, str]:
 
         files.update(gitlab.render(spec, stack))
     return dict(sorted(files.items()))
+
+
+def apply_notes(spec: MlSpec, stack: Stack) -> dict[str, str]:
+    """Generated path → what a person must do outside the repository once that file is written
+    (a setting of the forge that no generated file can hold, such as GitLab's pipeline schedule)."""
+    if stack.ci == "gitlab":
+        from mlcode.compile import gitlab
+
+        note = gitlab.schedule_note(spec, stack)
+        if note is not None:
+            return {gitlab.GITLAB_CI: note}
+    return {}

@@ -79,7 +79,31 @@ def context(spec: MlSpec, stack: Stack) -> dict[str, Any]:
         "grouped": p.groups is not None,
         "model_list": list(p.model_names),
         "token_env": p.token_env or _DEFAULT_TOKEN,
+        "schedule_line": None
+        if p.schedule is None
+        else f"interval pattern {p.schedule}, cron timezone UTC, {schedule_targets(p, quote='')}.",
     }
+
+
+def schedule_targets(p: CiProject, quote: str = "`") -> str:
+    """The branch(es) a pipeline schedule of `ci.schedule` targets, in words: its base branch(es)."""
+    if len(p.bases) == 1:
+        return f"target branch {quote}{p.bases[0]}{quote}"
+    return "one schedule for each base branch: " + ", ".join(f"{quote}{b}{quote}" for b in p.bases)
+
+
+def schedule_note(spec: MlSpec, stack: Stack) -> str | None:
+    """What apply cannot do for `ci.schedule` on GitLab (a pipeline schedule is a project setting,
+    not part of .gitlab-ci.yml, and apply never calls the forge): the schedule to create."""
+    if stack.ci != "gitlab" or spec.ci.schedule is None:
+        return None
+    p = resolve(spec, stack)
+    return (
+        f"ci.schedule runs the retrain job only once the GitLab project has a pipeline schedule "
+        f"(a project setting, not part of {GITLAB_CI}; mlcode does not create it): in the "
+        "project, Build → Pipeline schedules (CI/CD → Schedules on older GitLab) → New schedule, "
+        f"interval pattern `{spec.ci.schedule}`, cron timezone UTC, {schedule_targets(p)}."
+    )
 
 
 def render(spec: MlSpec, stack: Stack) -> dict[str, str]:

@@ -74,7 +74,7 @@ class ShellQuoted(str):
 # nothing a YAML 1.1 or 1.2 parser would read as a boolean or null.
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./@-]*")
 _YAML_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"})
-_COMMENT = re.compile(r"[A-Za-z0-9 ._/()+:-]{0,200}")
+_COMMENT = re.compile(r"[A-Za-z0-9 ._/()+:*,-]{0,200}")  # `*` and `,`: a cron expression
 _GH_EXPR_OPEN = "${{"
 
 

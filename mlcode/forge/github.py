@@ -52,6 +52,25 @@ def rate_limit_wait(response: Response, now: float) -> float | None:
     return None
 
 
+ACTIONS_MAY_NOT_OPEN = "github actions is not permitted to create or approve pull requests"
+
+
+def permission_hint(response: Response, repository: str) -> str | None:
+    """GitHub's own hint for a 403, or None for the usual one (give the token write access).
+
+    A workflow's GITHUB_TOKEN may have `pull-requests: write` and still be refused: opening pull
+    requests from workflows is a repository (and organization) setting, off by default.
+    """
+    if ACTIONS_MAY_NOT_OPEN not in response.message().lower():
+        return None
+    return (
+        f"The repository forbids workflows to open pull requests: in {repository} on GitHub, "
+        "Settings → Actions → General → Workflow permissions, tick "
+        '"Allow GitHub Actions to create and approve pull requests" and save (if it is greyed '
+        "out, an organization owner must allow it first in the organization's Actions settings)."
+    )
+
+
 class GitHubForge:
     """Pull requests of one GitHub repository."""
 

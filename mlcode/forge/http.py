@@ -30,6 +30,8 @@ JsonValue = Any
 
 # A function that reads a response and says how long the forge asks us to wait (None: not a limit).
 RateLimitWait = Callable[["Response", float], float | None]
+# A function that reads a 403 answer and gives the forge's own hint for it (None: the usual one).
+PermissionHint = Callable[["Response", str], str | None]
 
 
 class ForgeError(UserError):
@@ -112,6 +114,7 @@ class HttpClient:
     extra_headers: Mapping[str, str] = field(default_factory=dict)
     repository: str = ""
     rate_limit_wait: RateLimitWait | None = None
+    permission_hint: PermissionHint | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
@@ -290,9 +293,11 @@ class HttpClient:
             hint = f"Set ${self.token_env} to a valid, unexpired token for {self.base_url}."
         elif status == 403:
             message = f"{self.name} denied permission to {doing} (HTTP 403{said_text})"
-            hint = (
+            repository = self.repository or "this repository"
+            special = self.permission_hint(response, repository) if self.permission_hint else None
+            hint = special or (
                 f"Give the token in ${self.token_env} write access to pull/merge requests and "
-                f"issues of {self.repository or 'this repository'}."
+                f"issues of {repository}."
             )
         elif status == 404:
             message = f"{self.name} answered 404 to the request to {doing} (HTTP 404{said_text})"

@@ -73,6 +73,7 @@ def make_forge(
             auth_headers=github.headers(token),
             extra_headers=github.EXTRA_HEADERS,
             rate_limit_wait=github.rate_limit_wait,
+            permission_hint=github.permission_hint,
             **common,  # type: ignore[arg-type]
         )
         return github.GitHubForge(http, parts[0], parts[1], repo.web_origin)

@@ -84,6 +84,7 @@ class _Staged:
 def run_check(root: Path, max_bytes: int) -> CheckReport:
     """Run every check of the repository at `root` against what git is about to commit."""
     from mlcode.adapters.git import staged_changes, staged_sizes
+    from mlcode.resources import templates_digest
 
     report = CheckReport()
     changes = staged_changes(root)
@@ -103,7 +104,7 @@ def run_check(root: Path, max_bytes: int) -> CheckReport:
         staged.read([*manifest.files, *([own_stack] if own_stack else []), *pointers])
         stack = staged.data(own_stack) if own_stack else preset_bytes(stack_name(spec))
         digests = {p: (b.sha256 if (b := staged.get(p)) else None) for p in manifest.files}
-        if in_sync(manifest, spec, stack, digests):
+        if in_sync(manifest, spec, stack, digests, templates_digest()):
             staged.read([DVC_FILE])
             stage_outs_text = (staged.data(DVC_FILE) or b"").decode("utf-8", "replace")
         else:

@@ -62,10 +62,11 @@ def parse_manifest(text: str | None) -> Manifest:
     )
 
 
-def inputs_hash(spec_text: bytes, stack_text: bytes, version: str) -> str:
-    """Hash of everything generated files depend on: ml.yaml, the stack file, mlcode's version."""
+def inputs_hash(spec_text: bytes, stack_text: bytes, version: str, templates: str) -> str:
+    """Hash of everything generated files depend on: ml.yaml, the stack file, mlcode's version
+    and the digest of its shipped templates (`mlcode.resources.templates_digest`)."""
     h = hashlib.sha256()
-    for part in (version.encode(), spec_text, stack_text):
+    for part in (version.encode(), templates.encode(), spec_text, stack_text):
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
     return h.hexdigest()

@@ -67,6 +67,8 @@ class Plan:
     rescue: list[str] = field(default_factory=list)  # datasets to put back from an interrupted add
     # url-sourced datasets to (re)import: path → source given to `dvc import-url`
     imports: dict[str, str] = field(default_factory=dict)
+    # what a person must do outside the repository for the files this plan writes (apply cannot)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def changes(self) -> list[FileChange]:

@@ -40,6 +40,8 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
     experiment = experiment_note(plan.changes)
     if experiment:
         out.append(f"  note: {experiment}")
+    for note in plan.notes:
+        out.append(f"  note: {note}")
     for path in plan.rescue:
         out.append(f"~ {path} (put back from .mlcode/rescue/, kept by an interrupted dvc add)")
     for path in plan.track:
@@ -100,6 +102,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
         "stage": plan.stage,
         "rescue": plan.rescue,
         "imports": plan.imports,
+        "notes": plan.notes,
         "remote": None
         if plan.remote is None
         else {

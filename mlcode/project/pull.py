@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlcode import __version__
 from mlcode.errors import SpecError, UserError
 from mlcode.layout import PARAMS_FILE
 from mlcode.project.apply import ApplyResult
@@ -125,7 +124,7 @@ def prepare(root: Path, exp: str | None) -> Pull | None:
 
 def _load(root: Path, text: str, source: str) -> Workspace:
     """The workspace ml.yaml `text` would give, validated like `mlcode validate`."""
-    from mlcode.project.manifest import inputs_hash
+    from mlcode.project.sync import current_inputs
     from mlcode.project.workspace import stack_bytes
     from mlcode.spec import semantic
     from mlcode.spec.load import Project, parse_spec, resolve_stack
@@ -144,7 +143,7 @@ def _load(root: Path, text: str, source: str) -> Workspace:
             "pull would edit it:\n" + exc.message
         ) from None
     project = Project(root=root, spec=spec, stack=stack, positions=parsed.positions)
-    inputs = inputs_hash(text.encode("utf-8"), stack_bytes(project), __version__)
+    inputs = current_inputs(text.encode("utf-8"), stack_bytes(project))
     return Workspace(root, project, inputs)
 
 

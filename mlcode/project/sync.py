@@ -53,17 +53,29 @@ def _stack_bytes(root: Path, spec_text: bytes) -> bytes | None:
     return _read(root / name) if is_stack_path(name) else preset_bytes(name)
 
 
+def current_inputs(spec: bytes, stack: bytes) -> str:
+    """The inputs hash of this ml.yaml and stack with this mlcode (version and shipped templates)."""
+    from mlcode.resources import templates_digest
+
+    return inputs_hash(spec, stack, __version__, templates_digest())
+
+
 def in_sync(
-    manifest: Manifest, spec: bytes | None, stack: bytes | None, digests: Mapping[str, str | None]
+    manifest: Manifest,
+    spec: bytes | None,
+    stack: bytes | None,
+    digests: Mapping[str, str | None],
+    templates: str,
 ) -> bool:
-    """True when ml.yaml, the stack and mlcode are those of the last apply and every generated file
-    still has the sha256 the manifest recorded (`digests`: path → sha256, None when absent), so
-    compiling would give them back. Pure."""
+    """True when ml.yaml, the stack and mlcode (its version and the digest of its shipped
+    `templates`) are those of the last apply and every generated file still has the sha256 the
+    manifest recorded (`digests`: path → sha256, None when absent), so compiling would give them
+    back. Pure."""
     if spec is None or stack is None or not manifest.inputs:
         return False
     if manifest.mlcode_version != __version__:
         return False
-    if inputs_hash(spec, stack, __version__) != manifest.inputs:
+    if inputs_hash(spec, stack, __version__, templates) != manifest.inputs:
         return False
     return all(digests.get(path) == digest for path, digest in manifest.files.items())
 
@@ -77,4 +89,6 @@ def in_sync_fast(root: Path, manifest: Manifest) -> bool:
     for path in manifest.files:
         data = _read(root / path)
         digests[path] = None if data is None else sha256_text(data)
-    return in_sync(manifest, spec, _stack_bytes(root, spec), digests)
+    from mlcode.resources import templates_digest
+
+    return in_sync(manifest, spec, _stack_bytes(root, spec), digests, templates_digest())

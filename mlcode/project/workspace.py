@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from mlcode import __version__
 from mlcode.errors import UserError
 from mlcode.layout import DVC_FILE, MANIFEST_FILE, STATE_DIR
-from mlcode.project.manifest import Manifest, inputs_hash, parse_manifest, sha256_text
+from mlcode.project.manifest import Manifest, parse_manifest, sha256_text
 from mlcode.project.plan import Plan, owned, plan_files
+from mlcode.project.sync import current_inputs
 from mlcode.resources import is_stack_path
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def open_workspace(root: Path) -> Workspace:
     if not (root / "ml.yaml").is_file():
         raise UserError(f"no ml.yaml at the repository root {root}; create one with `mlcode init`")
     project = load_project(root)
-    inputs = inputs_hash((root / "ml.yaml").read_bytes(), stack_bytes(project), __version__)
+    inputs = current_inputs((root / "ml.yaml").read_bytes(), stack_bytes(project))
     return Workspace(root, project, inputs)
 
 
@@ -137,6 +138,16 @@ def compute_plan(
         stale = stale_stages(
             ws.root, compiled.get(DVC_FILE), on_disk.get(DVC_FILE), dvc_init, pending
         )
+    written = {c.path for c in files if c.action in ("create", "update")}
+    notes: list[str] = []
+    if written:
+        from mlcode.compile import apply_notes
+
+        notes = [
+            note
+            for path, note in apply_notes(ws.project.spec, ws.project.stack).items()
+            if path in written
+        ]
     plan = Plan(
         files=files,
         remote=remote,
@@ -149,6 +160,7 @@ def compute_plan(
         stage=stage,
         rescue=rescue,
         imports=imports,
+        notes=notes,
     )
     return plan, compiled
 

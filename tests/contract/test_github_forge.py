@@ -249,6 +249,34 @@ def test_403_without_a_rate_limit_is_a_permission_error(
     assert clock.slept == []
 
 
+def test_403_actions_may_not_open_pull_requests_names_the_repository_setting(
+    github: ContractServer, clock: Clock
+) -> None:
+    """GITHUB_TOKEN has pull-request write access, yet the repository forbids workflows to open
+    pull requests: the hint is that setting, not more token scopes."""
+    fake(github).branches.add(HEAD)
+    github.fail(
+        "pulls/create",
+        403,
+        {
+            "message": "GitHub Actions is not permitted to create or approve pull requests.",
+            "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+            "status": "403",
+        },
+    )
+    with pytest.raises(ForgeError, match=r"not permitted to create or approve") as caught:
+        promote(client(github, clock))
+    assert caught.value.status == 403
+    hint = caught.value.hint or ""
+    assert "Settings → Actions → General → Workflow permissions" in hint
+    assert "Allow GitHub Actions to create and approve pull requests" in hint
+    assert "octo-org/models" in hint
+    assert "write access" not in hint
+    assert SENTINEL not in caught.value.render()
+    assert clock.slept == []
+    assert len(fake(github).pulls) == 0
+
+
 def test_403_secondary_rate_limit_waits_retry_after_then_succeeds(
     github: ContractServer, clock: Clock
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from mlcode.compile import compile_project
 from mlcode.project.workspace import compute_plan, open_workspace
+from mlcode.resources import data_dir
 from tests.e2e.helpers import env, mlcode
 
 pytestmark = pytest.mark.slow
@@ -64,3 +66,51 @@ def test_plan_starts_dvc_status_before_heavy_imports(git_repo: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert out.read_text() == "light"
+
+
+def _private_mlcode(target: Path) -> Path:
+    """A copy of this mlcode (package, templates, stacks) at `target`, to import with PYTHONPATH;
+    its shipped data sits in `mlcode/_data/`, where an installed wheel keeps it."""
+    import mlcode as package
+
+    shutil.copytree(
+        Path(package.__file__).resolve().parent,
+        target / "mlcode",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    for kind in ("templates", "stacks"):
+        shutil.copytree(data_dir(kind), target / "mlcode" / "_data" / kind, dirs_exist_ok=True)
+    return target
+
+
+def test_a_template_changed_at_the_same_version_leaves_the_fast_path(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """ml.yaml, the stack and the version are those of the last apply, but a shipped template is
+    not: plan must compile and show the generated file it changes, not "No changes"."""
+    copy = _private_mlcode(tmp_path / "pkg")
+    run_env = {**env(), "PYTHONPATH": str(copy)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "mlcode", *args],
+            cwd=git_repo,
+            capture_output=True,
+            text=True,
+            env=run_env,
+            check=False,
+        )
+
+    assert run("init", "--example", "iris", "--stack", "github-s3").returncode == 0
+    applied = run("apply", "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert run("plan", "--no-status", "--detailed-exitcode").returncode == 0
+    template = copy / "mlcode" / "_data" / "templates" / "github" / "mlcode-pr.yml.j2"
+    template.write_text(template.read_text() + "# a template changed without a version bump\n")
+    plan = run("plan", "--no-status", "--detailed-exitcode")
+    assert plan.returncode == 2, plan.stdout + plan.stderr
+    assert "~ .github/workflows/mlcode-pr.yml (update)" in plan.stdout
+    assert "+# a template changed without a version bump" in plan.stdout
+    applied = run("apply", "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert run("plan", "--no-status", "--detailed-exitcode").returncode == 0

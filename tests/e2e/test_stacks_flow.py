@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,26 @@ def test_switching_stack_deletes_old_ci_files(git_repo: Path) -> None:
     assert not (git_repo / ".github" / "workflows" / "mlcode-pr.yml").exists()
     assert (git_repo / ".gitlab-ci.yml").is_file()
     assert mlcode(git_repo, "plan", "--detailed-exitcode").returncode == 0
+
+
+def test_gitlab_schedule_is_named_as_a_pipeline_schedule_to_create(git_repo: Path) -> None:
+    """GitLab has no schedule in .gitlab-ci.yml: plan and apply say which pipeline schedule to
+    create when the file is written, and again when ci.schedule changes; not on every plan."""
+    assert mlcode(git_repo, "init", "--example", "iris", "--stack", "gitlab-s3").returncode == 0
+    wanted = ("pipeline schedule", "0 3 * * 1", "UTC", "target branch `main`")
+    plan = mlcode(git_repo, "plan", "--no-status")
+    assert plan.returncode == 0, plan.stderr
+    assert all(words in plan.stdout for words in wanted), plan.stdout
+    data = json.loads(mlcode(git_repo, "plan", "--no-status", "--json").stdout)
+    assert any("0 3 * * 1" in note for note in data["notes"])
+    applied = mlcode(git_repo, "apply", "--auto-approve")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert all(words in applied.stdout for words in wanted), applied.stdout
+    again = mlcode(git_repo, "plan", "--no-status")
+    assert "No changes" in again.stdout
+    assert "pipeline schedule" not in again.stdout
+    spec = git_repo / "ml.yaml"
+    spec.write_text(spec.read_text().replace('schedule: "0 3 * * 1"', 'schedule: "30 4 * * *"'))
+    changed = mlcode(git_repo, "plan", "--no-status")
+    assert "~ .gitlab-ci.yml (update)" in changed.stdout
+    assert "30 4 * * *" in changed.stdout.split("Plan:", 1)[0].rsplit("note:", 1)[-1]

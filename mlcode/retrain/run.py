@@ -77,7 +77,7 @@ def _retrain(
         report = _refresh(root, spec, models, options)
     except MlcodeError as exc:
         for result in results:
-            result.fail("refresh", exc.render())
+            result.fail("refresh", exc.message, exc.hint)
             result.why = "not decided: the refresh failed"
         return RetrainResult([], results)
     for result in results:
@@ -198,7 +198,7 @@ def _one(
         progress(f"{name}: promoting")
         _promote(root, result)
     except MlcodeError as exc:
-        result.fail(step, exc.render())
+        result.fail(step, exc.message, exc.hint)
     except Exception as exc:  # a bug: this model's error (exit 3), never "nothing to do" (4)
         result.fail(step, f"internal error (a bug in mlcode): {type(exc).__name__}: {exc}")
     if result.error is not None:

@@ -69,17 +69,20 @@ class ModelResult:
     why: str = "not decided"
     branch: str | None = None
     version: str | None = None
-    error: str | None = None
+    error: str | None = None  # the error's message only
+    hint: str | None = None  # what to do about it (its own field and line, never run together)
 
     def step(self, name: str) -> Step:
         """The step `name` (skipped when it never started)."""
         return self.steps.get(name) or skipped("not reached")
 
-    def fail(self, name: str, message: str) -> None:
-        """Record `message` as the failure of step `name` and as the model's error."""
+    def fail(self, name: str, message: str, hint: str | None = None) -> None:
+        """Record `message` as the failure of step `name` and as the model's error, and `hint`
+        (what to do about it) beside it."""
         text = paragraph(message)
         self.steps[name] = Step("failed", text, "failed")
         self.error = text
+        self.hint = paragraph(hint) if hint else None
 
     @property
     def outcome(self) -> Outcome:
@@ -102,6 +105,7 @@ class ModelResult:
             "branch": self.branch,
             "version": self.version,
             "error": self.error,
+            "hint": self.hint,
         }
 
 
@@ -137,6 +141,8 @@ class RetrainResult:
             "exit_code": self.exit_code,
             "refresh": self.refresh,
             "models": [m.to_json() for m in self.models],
+            "error": None,
+            "hint": None,
         }
 
     def to_table(self) -> str:
@@ -161,11 +167,26 @@ class RetrainResult:
                 step = m.step(name)
                 if step.detail:
                     lines += _wrapped(f"{name} ({step.status})", step.detail)
+                if step.status == "failed" and m.hint:
+                    lines += _wrapped("hint", m.hint)
             if m.branch:
                 lines += _wrapped("branch", m.branch)
         code = self.exit_code
         lines += ["", f"Outcome: {self.outcome} (exit {code})."]
         return "\n".join(lines) + "\n"
+
+
+def run_error(message: str, hint: str | None) -> dict[str, Any]:
+    """The `--json` document of a run that failed before any model (the lock held, a bad ml.yaml,
+    a dirty tree, an unreachable DVC remote): the same shape, no model, the error at the top."""
+    return {
+        "outcome": "error",
+        "exit_code": EXIT["error"],
+        "refresh": [],
+        "models": [],
+        "error": message,
+        "hint": hint,
+    }
 
 
 def _cut(text: str, width: int) -> str:

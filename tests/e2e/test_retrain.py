@@ -166,7 +166,7 @@ def test_new_data_is_promoted_and_a_rerun_has_nothing_to_do(repo: Path) -> None:
     code, doc, _ = _retrain(repo)
     assert code == 0, doc
     assert (doc["outcome"], doc["exit_code"]) == ("promoted", 0)
-    assert set(doc) == {"outcome", "exit_code", "refresh", "models"}
+    assert set(doc) == {"outcome", "exit_code", "refresh", "models", "error", "hint"}
     [refresh] = doc["refresh"]
     assert refresh["changed"] is True
     assert refresh["old_md5"] != refresh["new_md5"]
@@ -220,7 +220,9 @@ def test_second_retrain_refuses_while_the_lock_is_held(repo: Path) -> None:
         result = mlcode(repo, "retrain", "--json", timeout=60)
         after = _state(repo)
     assert result.returncode == 3, result.stdout + result.stderr
-    assert result.stdout == ""
+    doc = json.loads(result.stdout)  # a whole-run error is one JSON object for the job too
+    assert (doc["outcome"], doc["exit_code"], doc["models"]) == ("error", 3, [])
+    assert "another mlcode retrain holds the lock" in doc["error"]
     assert "another mlcode retrain holds the lock" in result.stderr
     assert RETRAIN_LOCK_FILE in result.stderr
     assert "Traceback" not in result.stderr

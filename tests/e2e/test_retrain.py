@@ -189,6 +189,11 @@ def test_new_data_is_promoted_and_a_rerun_has_nothing_to_do(repo: Path) -> None:
     # the promotion carries the new data's pointer
     pointer = git(repo, "show", f"origin/{branch}:data/iris.csv.dvc")
     assert refresh["new_md5"] in pointer
+    # and says why it was retrained: the decision line, in the commit and the report (PR body)
+    because = f"Retrained because: {model['decision']['why']}"
+    assert because in git(repo, "log", "-1", "--format=%B", f"origin/{branch}").splitlines()
+    report = git(repo, "show", f"origin/{branch}:reports/iris/v0.1.0/promotion.md")
+    assert f"{because}." in report.splitlines()
 
     # a rerun: the same model is already proposed, nothing new
     code, again, _ = _retrain(repo)

@@ -86,8 +86,9 @@ def test_json_shape_is_the_contract() -> None:
         [_model("a", "promoted"), _model("b", "error")],
     )
     doc = result.to_json()
-    assert set(doc) == {"outcome", "exit_code", "refresh", "models", "error", "hint"}
+    assert set(doc) == {"outcome", "exit_code", "refresh", "models", "uncommitted", "error", "hint"}
     assert (doc["outcome"], doc["exit_code"]) == ("error", 3)
+    assert doc["uncommitted"] == []
     assert (doc["error"], doc["hint"]) == (None, None)  # a model's error is the model's
     assert doc["refresh"] == [{"dataset": "iris", "changed": True}]
     a, b = doc["models"]
@@ -188,6 +189,7 @@ def test_a_whole_run_error_is_a_json_document_too() -> None:
         "exit_code": 3,
         "refresh": [],
         "models": [],
+        "uncommitted": [],
         "error": "another mlcode retrain holds the lock .mlcode/retrain.lock",
         "hint": "Wait.",
     }

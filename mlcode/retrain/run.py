@@ -88,7 +88,24 @@ def _retrain(
     with tempfile.TemporaryDirectory(prefix="mlcode-retrain-") as tmp:
         for result in results:
             _one(root, spec, result, options, Path(tmp) / result.model, progress)
-    return RetrainResult(report.to_json(), results)
+    done = RetrainResult(report.to_json(), results)
+    if done.outcome == "nothing to do":
+        done.uncommitted = _refreshed_pointers(root, report)
+    return done
+
+
+def _refreshed_pointers(root: Path, report: RefreshReport) -> list[str]:
+    """The refresh's pointers (a url source's `.dvc`, an ingest stage's dvc.lock) that differ
+    from HEAD now: new data no model was retrained on, kept in the working tree. Data that did
+    not change leaves them byte for byte as they were, so none is listed."""
+    from mlcode.adapters import git
+    from mlcode.promote.plan import LOCK_FILE
+
+    paths = sorted({s.path + ".dvc" if s.kind == "url" else LOCK_FILE for s in report.sources})
+    if not paths:
+        return []
+    out = git.git(root, "diff", "--name-only", "HEAD", "--", *paths, check=False)
+    return sorted(set(out.split()) & set(paths))
 
 
 def _refuse_dirty(root: Path, project: Project) -> None:

@@ -123,6 +123,10 @@ class RetrainResult:
 
     refresh: list[dict[str, Any]]
     models: list[ModelResult]
+    # pointers (`.dvc`, dvc.lock) the refresh changed that no model was retrained on: kept in the
+    # working tree (the newest data is not thrown away), named in the summary with the command
+    # that commits them
+    uncommitted: list[str] = field(default_factory=list)
 
     @property
     def outcome(self) -> Outcome:
@@ -141,6 +145,7 @@ class RetrainResult:
             "exit_code": self.exit_code,
             "refresh": self.refresh,
             "models": [m.to_json() for m in self.models],
+            "uncommitted": self.uncommitted,
             "error": None,
             "hint": None,
         }
@@ -171,9 +176,25 @@ class RetrainResult:
                     lines += _wrapped("hint", m.hint)
             if m.branch:
                 lines += _wrapped("branch", m.branch)
+        if self.uncommitted:
+            lines += [""]
+            lines += _wrapped(
+                "Note",
+                "The refreshed data retrained no model and is kept in the working tree: "
+                f"{', '.join(self.uncommitted)}. To version it: {commit_command(self.uncommitted)}",
+            )
         code = self.exit_code
         lines += ["", f"Outcome: {self.outcome} (exit {code})."]
         return "\n".join(lines) + "\n"
+
+
+def commit_command(paths: list[str]) -> str:
+    """The commands that version refreshed pointers: commit them, push their data."""
+    import shlex
+
+    return (
+        f"git commit -m 'new data from the sources' {' '.join(map(shlex.quote, paths))} && dvc push"
+    )
 
 
 def run_error(message: str, hint: str | None) -> dict[str, Any]:
@@ -184,6 +205,7 @@ def run_error(message: str, hint: str | None) -> dict[str, Any]:
         "exit_code": EXIT["error"],
         "refresh": [],
         "models": [],
+        "uncommitted": [],
         "error": message,
         "hint": hint,
     }

@@ -118,3 +118,12 @@ def test_commit_message_carries_the_metric_summary() -> None:
     assert "  n: 38" in rest
     assert "Mlcode-Version: v0.1.0" in rest
     assert metric_summary({"a": {"b": 1.0}, "s": "text"}) == ["a.b: 1.0000"]
+
+
+def test_commit_message_carries_the_retrain_reason_only_when_given() -> None:
+    args = ("iris", "0.2.0", {"accuracy": 0.9}, "reports/iris/v0.2.0/promotion.md")
+    why = "drift 4/4 columns ≥ 0.5 (a, b, c, ...)"
+    lines = CommitText(*args, reason=why).message().splitlines()
+    assert f"Retrained because: {why}" in lines
+    assert lines.index(f"Retrained because: {why}") < lines.index("Metrics:")
+    assert "Retrained because" not in CommitText(*args).message()

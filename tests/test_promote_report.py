@@ -71,3 +71,13 @@ def test_forges_raw_file_urls() -> None:
         "https://gitlab.example/group/sub/proj/-/raw/abc123/r/a.svg"
     )
     assert NoForge().file_url("abc123", path) is None
+
+
+def test_a_retrain_reason_is_in_the_report_and_plain_promote_says_none() -> None:
+    """`mlcode retrain` hands promote the decision it made; the report says why, right under the
+    title. A plain promotion (no reason) says nothing of the kind."""
+    why = "data changed (md5 1a2b3c4d → 5e6f7a8b)"
+    text = compose("iris", "0.2.0", "## mlcode gates: passed\n", "", "main", reason=why)
+    assert f"Retrained because: {why}." in text.splitlines()
+    assert text.index("Retrained because") < text.index("## mlcode gates")
+    assert "Retrained because" not in compose("iris", "0.2.0", "## mlcode gates\n", "", "main")

@@ -60,3 +60,21 @@ def test_help_imports_no_retrain_module(tmp_path: Path) -> None:
     assert "mlcode.cli.retrain" in loaded
     assert not {m for m in loaded if m.startswith("mlcode.retrain")}
     assert not {"dvc", "pandas", "sklearn"} & {m.split(".")[0] for m in loaded}
+
+
+def test_a_whole_run_error_with_json_prints_one_json_object(git_repo: Path) -> None:
+    """A scheduled job parses stdout: a failure before any model (here: no ml.yaml) is still one
+    JSON object there (outcome error, exit 3, the message and its hint apart); the paragraph for
+    people stays on stderr, and without --json stdout stays empty."""
+    from tests.e2e.helpers import mlcode
+
+    result = mlcode(git_repo, "retrain", "--json")
+    assert result.returncode == 3, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    assert (doc["outcome"], doc["exit_code"], doc["models"]) == ("error", 3, [])
+    assert "ml.yaml" in doc["error"]
+    assert doc["error"] in " ".join(result.stderr.split()) or doc["error"] in result.stderr
+    assert "Traceback" not in result.stderr
+    plain = mlcode(git_repo, "retrain")
+    assert (plain.returncode, plain.stdout) == (3, "")
+    assert list(git_repo.iterdir()) == [git_repo / ".git"]

@@ -86,11 +86,22 @@ def test_json_shape_is_the_contract() -> None:
         [_model("a", "promoted"), _model("b", "error")],
     )
     doc = result.to_json()
-    assert set(doc) == {"outcome", "exit_code", "refresh", "models"}
+    assert set(doc) == {"outcome", "exit_code", "refresh", "models", "uncommitted", "error", "hint"}
     assert (doc["outcome"], doc["exit_code"]) == ("error", 3)
+    assert doc["uncommitted"] == []
+    assert (doc["error"], doc["hint"]) == (None, None)  # a model's error is the model's
     assert doc["refresh"] == [{"dataset": "iris", "changed": True}]
     a, b = doc["models"]
-    assert set(a) == {"model", "outcome", "decision", "steps", "branch", "version", "error"}
+    assert set(a) == {
+        "model",
+        "outcome",
+        "decision",
+        "steps",
+        "branch",
+        "version",
+        "error",
+        "hint",
+    }
     assert set(a["decision"]) == {"when", "retrain", "why"}
     assert list(a["steps"]) == list(STEPS)
     for entry in (a, b):
@@ -143,3 +154,42 @@ def test_undecided_model_shows_no_decision() -> None:
     m.why = "not decided: the refresh failed"
     row = RetrainResult([], [m]).to_table().splitlines()[1].split()
     assert row == ["iris", "failed", "-", "-", "-", "-", "-", "error"]
+
+
+def test_an_error_and_its_hint_stay_apart_in_json_and_table() -> None:
+    """The hint is its own field in `--json` (`error` is the message only) and its own line in
+    the table, never glued to the message with a space."""
+    m = ModelResult("x", "data_changed", {"refresh": Step("done", "iris: new data", "new data")})
+    m.fail(
+        "promote",
+        "the forge needs a token from it",
+        hint="Export GITLAB_TOKEN with the api scope and run again.",
+    )
+    doc = m.to_json()
+    assert doc["error"] == "the forge needs a token from it"
+    assert doc["hint"] == "Export GITLAB_TOKEN with the api scope and run again."
+    assert doc["steps"]["promote"]["detail"] == "the forge needs a token from it"
+    table = RetrainResult([], [m]).to_table().splitlines()
+    assert "  promote (failed): the forge needs a token from it" in table
+    [hint] = [line for line in table if "GITLAB_TOKEN" in line]
+    assert hint.strip() == "hint: Export GITLAB_TOKEN with the api scope and run again."
+    assert "from it Export" not in "\n".join(table)
+    # a model without error has no hint
+    assert _model("y", "promoted").to_json()["hint"] is None
+
+
+def test_a_whole_run_error_is_a_json_document_too() -> None:
+    """A failure before any model (lock held, bad ml.yaml) still gives the scheduled job one JSON
+    object on stdout: the same shape, outcome error, exit 3, no model, the message and hint."""
+    from mlcode.retrain.summary import run_error
+
+    doc = run_error("another mlcode retrain holds the lock .mlcode/retrain.lock", "Wait.")
+    assert doc == {
+        "outcome": "error",
+        "exit_code": 3,
+        "refresh": [],
+        "models": [],
+        "uncommitted": [],
+        "error": "another mlcode retrain holds the lock .mlcode/retrain.lock",
+        "hint": "Wait.",
+    }

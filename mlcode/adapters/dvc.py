@@ -81,15 +81,22 @@ def repro(root: Path, targets: list[str], *, capture: bool = False, pull: bool =
     run(_dvc(["repro", *flags, *targets]), root, what="dvc repro", capture=capture)
 
 
+def transfer(root: Path, *args: str, capture: bool = True) -> str:
+    """`dvc push ARGS` / `dvc pull ARGS`, returning stdout; a failure is one readable error naming
+    the remote, DVC's cause once and the command to rerun (`mlcode.adapters.dvc_failure`)."""
+    from mlcode.adapters.dvc_failure import remote_failure
+
+    result = run(_dvc(list(args)), root, what=f"dvc {args[0]}", check=False, capture=capture)
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout or "") if capture else "DVC's output is above"
+        raise remote_failure(root, list(args), output, result.returncode)
+    return result.stdout or ""
+
+
 def push_run(root: Path, targets: list[str], *, capture: bool = False) -> None:
     """`dvc push --run-cache --with-deps TARGETS`: the outputs of the targets and of every stage
     upstream of them, and the run-cache entries."""
-    run(
-        _dvc(["push", "--run-cache", "--with-deps", *targets]),
-        root,
-        what="dvc push",
-        capture=capture,
-    )
+    transfer(root, "push", "--run-cache", "--with-deps", *targets, capture=capture)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ answered by DVC's Python API, in a child process: mlcode's own process never imp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -83,6 +84,82 @@ def missing_objects(root: Path, commits: Sequence[str], remote: str | None) -> l
     return [MissingObject(**row) for row in rows]
 
 
+def unreachable(root: Path, remote: str | None, *, need_existing: bool) -> str | None:
+    """Why DVC remote `remote` (None: DVC's default) cannot be used from here, or None when it
+    can: one cheap authenticated look at the remote's root with DVC's own client and the
+    credentials DVC would use. Denied, an unknown host or bucket, a dead server, a path under a
+    dead mount: the reason. An empty or absent prefix is fine (objects missing are `dvc push`'s
+    job); a local folder that does not exist is a reason only when `need_existing` (a pull)."""
+    job = json.dumps({"reach": {"need_existing": need_existing}, "remote": remote})
+    result = run(
+        [sys.executable, "-m", "mlcode.adapters.dvc_remote_objects"],
+        root,
+        what="dvc (reaching the remote)",
+        check=False,
+        input_text=job,
+        env={"NO_COLOR": "1"},
+    )
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout or "").strip().splitlines()
+        return lines[-1] if lines else f"DVC exited {result.returncode}"
+    try:
+        answer = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        return f"DVC's answer was not JSON: {result.stdout[:300]!r}"
+    reason = answer.get("reason") if isinstance(answer, dict) else "DVC's answer was not a mapping"
+    return str(reason) if reason else None
+
+
+_OBJECT_STORES = frozenset({"s3", "gs", "gcs", "azure", "oss"})
+
+
+def _local_reason(path: str, need_existing: bool) -> str | None:  # pragma: no cover - child
+    import os
+
+    if os.path.isdir(path):
+        return None
+    if os.path.lexists(path) and not os.path.exists(path):
+        return f"{path} is a symbolic link to nothing (a mount that went away?)"
+    if os.path.exists(path):
+        return f"{path} is not a folder"
+    if need_existing:
+        return f"{path} does not exist: there is nothing to pull from it (a wrong path?)"
+    probe = os.path.dirname(path)
+    while probe and not os.path.exists(probe):
+        if os.path.lexists(probe):
+            return f"{probe} is a symbolic link to nothing (a mount that went away?)"
+        probe = os.path.dirname(probe)
+    if probe and not os.path.isdir(probe):
+        return f"{probe} is not a folder: DVC cannot create {path}"
+    return None
+
+
+def _reach(job: dict[str, Any]) -> dict[str, str | None]:  # pragma: no cover - child process
+    from dvc.repo import Repo
+
+    need_existing = bool(job["reach"].get("need_existing"))
+    with Repo(".") as repo:
+        odb = repo.cloud.get_remote_odb(job["remote"])
+        fs = odb.fs
+        top = odb.path
+        for _ in range(2):  # DVC 3 keeps objects under <url>/files/md5
+            top = fs.parent(top)
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        if protocol == "local":
+            return {"reason": _local_reason(top, need_existing)}
+        try:
+            # one listing of the remote's top folder, with the credentials; nothing there: fine
+            with contextlib.suppress(FileNotFoundError):
+                fs.ls(top, detail=False)
+            if protocol in _OBJECT_STORES:
+                bucket = top.split("/", 1)[0]
+                if not fs.exists(bucket):
+                    return {"reason": f"the bucket {bucket!r} does not exist"}
+        except Exception as exc:  # denied, unknown host, dead server: DVC's client's reason
+            return {"reason": f"{type(exc).__name__}: {exc}".replace("\n", " ")}
+    return {"reason": None}
+
+
 def _probe(job: dict[str, Any]) -> list[dict[str, str]]:  # pragma: no cover - child process
     from dvc.repo import Repo
 
@@ -115,7 +192,7 @@ def _probe(job: dict[str, Any]) -> list[dict[str, str]]:  # pragma: no cover - c
 def _main() -> int:  # pragma: no cover - child process
     job = json.load(sys.stdin)
     try:
-        rows = _probe(job)
+        rows: Any = _reach(job) if "reach" in job else _probe(job)
     except Exception as exc:  # DVC's reason goes to the parent, in one line
         print(f"{type(exc).__name__}: {exc}".replace("\n", " "), file=sys.stderr)
         return 2

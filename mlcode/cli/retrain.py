@@ -14,7 +14,7 @@ import sys
 import click
 
 from mlcode.cli import options
-from mlcode.errors import MlcodeError, UserError
+from mlcode.errors import EXIT_USER_ERROR, MlcodeError, UserError
 
 
 @click.command("retrain")
@@ -51,17 +51,22 @@ def command(
         result = retrain(
             options.root(ctx), models, Options(pull=pull, push=push), progress if show else _quiet
         )
-    except (MlcodeError, click.ClickException, click.exceptions.Exit):
+    except (click.ClickException, click.exceptions.Exit):
+        raise
+    except MlcodeError as exc:
+        _json_error(as_json, exc)
         raise
     except Exception as exc:
         # exit 4 is "nothing to do" for retrain (a success for the scheduled job), not a bug's
         # code: a bug here is exit 3, with the boundary's words
         if options.settings(ctx).traceback:
             raise
-        raise UserError(
+        error = UserError(
             f"Internal error (a bug in mlcode): {type(exc).__name__}: {exc}",
             hint="Run again with --traceback for details, and please report it.",
-        ) from None
+        )
+        _json_error(as_json, error)
+        raise error from None
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -71,3 +76,13 @@ def command(
 
 def _quiet(_: str) -> None:
     pass
+
+
+def _json_error(as_json: bool, exc: MlcodeError) -> None:
+    """With --json, a failure of the run as a whole (before any model) is one JSON object on
+    stdout too, for the scheduled job that parses it; the boundary still prints the paragraph on
+    stderr and sets the exit code."""
+    if as_json and exc.exit_code == EXIT_USER_ERROR:
+        from mlcode.retrain.summary import run_error
+
+        click.echo(json.dumps(run_error(exc.message, exc.hint), indent=2))

@@ -27,8 +27,11 @@ _HASH = re.compile(r"md5: ([0-9a-f]{32}(?:\.dir)?)")
 
 
 def push(root: Path, targets: list[str]) -> None:
-    """`dvc push --run-cache TARGETS` to the default remote (the one `mlcode apply` configured)."""
-    _dvc(root, ["push", "--run-cache", *targets], "dvc push (data before pointer)")
+    """`dvc push --run-cache TARGETS` to the default remote (the one `mlcode apply` configured);
+    a failure names the remote, DVC's cause once and the command to rerun."""
+    from mlcode.adapters.dvc import transfer
+
+    transfer(root, "push", "--run-cache", *targets)
 
 
 def missing(root: Path, targets: list[str]) -> dict[str, str]:

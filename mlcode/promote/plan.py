@@ -172,10 +172,14 @@ class CommitText:
     version: str
     metrics: Mapping[str, Any]
     report: str
+    reason: str = ""  # why `mlcode retrain` retrained it; empty for a plain promotion
 
     def message(self) -> str:
-        """Subject, the metric summary, where the report is, and trailers naming the version."""
+        """Subject, why it was retrained (when it was), the metric summary, where the report is,
+        and trailers naming the version."""
         lines = [f"Promote {self.model} {vtag(self.version)}", ""]
+        if self.reason:
+            lines += [f"Retrained because: {self.reason}", ""]
         summary = metric_summary(self.metrics)
         if summary:
             lines += ["Metrics:", *(f"  {line}" for line in summary), ""]

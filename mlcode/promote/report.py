@@ -44,16 +44,22 @@ def drift_files(root: Path, drift_report: str) -> tuple[str, dict[str, bytes]]:
     return text, plots
 
 
-def compose(model: str, version: str, gates_md: str, drift_md: str, base: str) -> str:
-    """The report's Markdown: what is promoted, the gate table, the drift report."""
+def compose(
+    model: str, version: str, gates_md: str, drift_md: str, base: str, *, reason: str = ""
+) -> str:
+    """The report's Markdown: what is promoted, why it was retrained (`reason`: the decision
+    `mlcode retrain` made; empty for a plain promotion), the gate table, the drift report."""
     parts = [
         f"# Promotion of `{model}` {vtag(version)}",
         "",
-        f"Proposed by `mlcode promote` for the base branch `{base}`. The model's data and outputs "
-        "are on the DVC remote (checked before this branch was pushed); `dvc pull` fetches them.",
+        f"Proposed by `mlcode {'retrain' if reason else 'promote'}` for the base branch `{base}`. "
+        "The model's data and outputs are on the DVC remote (checked before this branch was "
+        "pushed); `dvc pull` fetches them.",
         "",
-        gates_md.strip(),  # its own `## mlcode gates` heading
     ]
+    if reason:
+        parts += [f"Retrained because: {reason}.", ""]
+    parts.append(gates_md.strip())  # its own `## mlcode gates` heading
     if drift_md.strip():
         parts += ["", "## Drift", "", drift_md.strip()]
     return "\n".join(parts) + "\n"

@@ -65,6 +65,9 @@ class Options:
     bump: Bump = "minor"
     dry_run: bool = False
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # model → why `mlcode retrain` retrained it (its decision line), for the report and the
+    # commit message; empty for a plain `mlcode promote`
+    reasons: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -432,14 +435,22 @@ def _commit_and_tag(
     would = "would" if opts.dry_run else "done"
     if target.new:
         drift_md, plots = report.drift_files(root, model_paths(target.model).drift_report)
+        reason = opts.reasons.get(target.model, "")
         markdown = report.compose(
-            target.model, target.version, ctx.gates_md.get(target.model, ""), drift_md, promo.base
+            target.model,
+            target.version,
+            ctx.gates_md.get(target.model, ""),
+            drift_md,
+            promo.base,
+            reason=reason,
         )
         files = {
             **target.files,
             **report.report_files(target.model, target.version, markdown, plots),
         }
-        message = CommitText(target.model, target.version, target.metrics, out.report).message()
+        message = CommitText(
+            target.model, target.version, target.metrics, out.report, reason
+        ).message()
         if opts.dry_run:
             commit = ""
             out.steps.append(

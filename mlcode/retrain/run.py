@@ -71,13 +71,16 @@ def _retrain(
         raise UserError("ml.yaml declares no models; nothing to retrain")
     _refuse_dirty(root, project)
     _refuse_behind(root)
+    if options.pull or options.push:
+        progress("checking the DVC remote can be reached")
+        _refuse_unreachable(root, project, options)
     results = [ModelResult(m, spec.models[m].retrain.when) for m in models]
     progress(f"refresh: the data sources of {', '.join(models)}")
     try:
         report = _refresh(root, spec, models, options)
     except MlcodeError as exc:
         for result in results:
-            result.fail("refresh", exc.render())
+            result.fail("refresh", exc.message, exc.hint)
             result.why = "not decided: the refresh failed"
         return RetrainResult([], results)
     for result in results:
@@ -85,7 +88,24 @@ def _retrain(
     with tempfile.TemporaryDirectory(prefix="mlcode-retrain-") as tmp:
         for result in results:
             _one(root, spec, result, options, Path(tmp) / result.model, progress)
-    return RetrainResult(report.to_json(), results)
+    done = RetrainResult(report.to_json(), results)
+    if done.outcome == "nothing to do":
+        done.uncommitted = _refreshed_pointers(root, report)
+    return done
+
+
+def _refreshed_pointers(root: Path, report: RefreshReport) -> list[str]:
+    """The refresh's pointers (a url source's `.dvc`, an ingest stage's dvc.lock) that differ
+    from HEAD now: new data no model was retrained on, kept in the working tree. Data that did
+    not change leaves them byte for byte as they were, so none is listed."""
+    from mlcode.adapters import git
+    from mlcode.promote.plan import LOCK_FILE
+
+    paths = sorted({s.path + ".dvc" if s.kind == "url" else LOCK_FILE for s in report.sources})
+    if not paths:
+        return []
+    out = git.git(root, "diff", "--name-only", "HEAD", "--", *paths, check=False)
+    return sorted(set(out.split()) & set(paths))
 
 
 def _refuse_dirty(root: Path, project: Project) -> None:
@@ -116,6 +136,27 @@ def _refuse_behind(root: Path) -> None:
             "nothing was refreshed or run",
             hint="Run `mlcode apply` and commit, then `mlcode retrain` again.",
         )
+
+
+def _refuse_unreachable(root: Path, project: Project, options: Options) -> None:
+    """With --pull / --push, the DVC remote must answer with the credentials at hand before any
+    refresh or run: bad credentials or a dead remote would otherwise surface only at the push,
+    after every model was reproduced. An empty remote is fine (its objects are pushed later)."""
+    from mlcode.adapters.dvc_failure import describe_remote
+    from mlcode.adapters.dvc_remote_objects import default_remote, unreachable
+    from mlcode.project.remote import credential_hint
+
+    name = default_remote(root)
+    reason = unreachable(root, name, need_existing=options.pull)
+    if reason is None:
+        return
+    flags = " and ".join(f for f, on in (("--pull", options.pull), ("--push", options.push)) if on)
+    raise UserError(
+        f"{describe_remote(root, name)} cannot be used for {flags}: {reason}; nothing was "
+        "refreshed or run",
+        hint=credential_hint(project.stack)
+        or "Check the remote (`dvc remote list`, its url) and its credentials, then run again.",
+    )
 
 
 def datasets_of(spec: MlSpec, model: str) -> list[str]:
@@ -198,7 +239,7 @@ def _one(
         progress(f"{name}: promoting")
         _promote(root, result)
     except MlcodeError as exc:
-        result.fail(step, exc.render())
+        result.fail(step, exc.message, exc.hint)
     except Exception as exc:  # a bug: this model's error (exit 3), never "nothing to do" (4)
         result.fail(step, f"internal error (a bug in mlcode): {type(exc).__name__}: {exc}")
     if result.error is not None:
@@ -243,7 +284,7 @@ def _decide(
     if measure and pull and not (root / data).is_file():
         from mlcode.adapters import dvc
 
-        dvc.dvc(root, "pull", data, what=f"dvc pull {data}")
+        dvc.transfer(root, "pull", data)
     found = evidence(root, spec, result.model, champion, measure_drift=measure, workdir=workdir)
     if found.drifted_share is not None:
         cols = f": {', '.join(found.drifted_columns)}" if found.drifted_columns else ""
@@ -317,7 +358,7 @@ def _promote(root: Path, result: ModelResult) -> None:
     from mlcode.promote.run import Options as PromoteOptions
     from mlcode.promote.run import promote
 
-    outcome = promote(root, (result.model,), PromoteOptions())
+    outcome = promote(root, (result.model,), PromoteOptions(reasons={result.model: result.why}))
     [item] = outcome.promotions
     result.version, result.branch = item.version, item.branch or None
     # every run re-does "refuse", "gates" and "data" (push and verify): a change is a new

@@ -69,17 +69,20 @@ class ModelResult:
     why: str = "not decided"
     branch: str | None = None
     version: str | None = None
-    error: str | None = None
+    error: str | None = None  # the error's message only
+    hint: str | None = None  # what to do about it (its own field and line, never run together)
 
     def step(self, name: str) -> Step:
         """The step `name` (skipped when it never started)."""
         return self.steps.get(name) or skipped("not reached")
 
-    def fail(self, name: str, message: str) -> None:
-        """Record `message` as the failure of step `name` and as the model's error."""
+    def fail(self, name: str, message: str, hint: str | None = None) -> None:
+        """Record `message` as the failure of step `name` and as the model's error, and `hint`
+        (what to do about it) beside it."""
         text = paragraph(message)
         self.steps[name] = Step("failed", text, "failed")
         self.error = text
+        self.hint = paragraph(hint) if hint else None
 
     @property
     def outcome(self) -> Outcome:
@@ -102,6 +105,7 @@ class ModelResult:
             "branch": self.branch,
             "version": self.version,
             "error": self.error,
+            "hint": self.hint,
         }
 
 
@@ -119,6 +123,10 @@ class RetrainResult:
 
     refresh: list[dict[str, Any]]
     models: list[ModelResult]
+    # pointers (`.dvc`, dvc.lock) the refresh changed that no model was retrained on: kept in the
+    # working tree (the newest data is not thrown away), named in the summary with the command
+    # that commits them
+    uncommitted: list[str] = field(default_factory=list)
 
     @property
     def outcome(self) -> Outcome:
@@ -137,6 +145,9 @@ class RetrainResult:
             "exit_code": self.exit_code,
             "refresh": self.refresh,
             "models": [m.to_json() for m in self.models],
+            "uncommitted": self.uncommitted,
+            "error": None,
+            "hint": None,
         }
 
     def to_table(self) -> str:
@@ -161,11 +172,43 @@ class RetrainResult:
                 step = m.step(name)
                 if step.detail:
                     lines += _wrapped(f"{name} ({step.status})", step.detail)
+                if step.status == "failed" and m.hint:
+                    lines += _wrapped("hint", m.hint)
             if m.branch:
                 lines += _wrapped("branch", m.branch)
+        if self.uncommitted:
+            lines += [""]
+            lines += _wrapped(
+                "Note",
+                "The refreshed data retrained no model and is kept in the working tree: "
+                f"{', '.join(self.uncommitted)}. To version it: {commit_command(self.uncommitted)}",
+            )
         code = self.exit_code
         lines += ["", f"Outcome: {self.outcome} (exit {code})."]
         return "\n".join(lines) + "\n"
+
+
+def commit_command(paths: list[str]) -> str:
+    """The commands that version refreshed pointers: commit them, push their data."""
+    import shlex
+
+    return (
+        f"git commit -m 'new data from the sources' {' '.join(map(shlex.quote, paths))} && dvc push"
+    )
+
+
+def run_error(message: str, hint: str | None) -> dict[str, Any]:
+    """The `--json` document of a run that failed before any model (the lock held, a bad ml.yaml,
+    a dirty tree, an unreachable DVC remote): the same shape, no model, the error at the top."""
+    return {
+        "outcome": "error",
+        "exit_code": EXIT["error"],
+        "refresh": [],
+        "models": [],
+        "uncommitted": [],
+        "error": message,
+        "hint": hint,
+    }
 
 
 def _cut(text: str, width: int) -> str:

@@ -57,6 +57,8 @@ def test_promote_twice_one_branch_one_tag_and_gto_agrees(trained_iris: Path) -> 
     report = git(repo, "show", f"{commit}:{REPORT}")
     assert "iris" in report
     assert "accuracy" in git(repo, "log", "-1", "--format=%B", commit)
+    # a plain promotion was not retrained by mlcode retrain: no reason is made up
+    assert "Retrained because" not in report + git(repo, "log", "-1", "--format=%B", commit)
     assert git(repo, "cat-file", "-t", TAG).strip() == "tag"  # annotated: GTO counts it
     # data before pointer: everything the commit references is on the DVC remote
     assert data.missing(repo, TARGETS) == {}

@@ -127,10 +127,27 @@ def test_always_retrains_but_the_same_model_is_nothing_to_do(repo: Path) -> None
 
 
 def test_drift_rule_with_a_resample_is_nothing_to_do(repo: Path) -> None:
+    """New data that retrains no model is kept in the working tree (the refreshed pointer and its
+    data, nothing else), and the summary says so with the command that commits it."""
     set_retrain(repo, "{when: drift, max_drifted_share: 0.5}")
     write_feed(repo, resample(original(repo), seed=3))
+    before = snapshot(repo)
     code, doc, _ = _retrain(repo)
     assert code == 4, doc
+    after = snapshot(repo)
+    changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+    assert changed == {"data/iris.csv", "data/iris.csv.dvc"}
+    assert doc["uncommitted"] == ["data/iris.csv.dvc"]
+    assert [line[3:] for line in git(repo, "status", "--porcelain").splitlines()] == [
+        "data/iris.csv.dvc"
+    ]
+    table = mlcode(repo, "retrain").stdout  # the same new data again: still nothing to do
+    flat = " ".join(table.split())
+    assert "The refreshed data retrained no model and is kept in the working tree:" in flat
+    assert "data/iris.csv.dvc" in flat
+    assert "git commit -m 'new data from the sources' data/iris.csv.dvc && dvc push" in flat
+    git(repo, "commit", "-qm", "new data from the sources", "data/iris.csv.dvc")  # as printed
+    assert git(repo, "status", "--porcelain") == ""
     assert doc["refresh"][0]["dataset"] == "iris"
     assert doc["refresh"][0]["changed"] is True
     model = _only(doc)
@@ -166,7 +183,8 @@ def test_new_data_is_promoted_and_a_rerun_has_nothing_to_do(repo: Path) -> None:
     code, doc, _ = _retrain(repo)
     assert code == 0, doc
     assert (doc["outcome"], doc["exit_code"]) == ("promoted", 0)
-    assert set(doc) == {"outcome", "exit_code", "refresh", "models"}
+    assert set(doc) == {"outcome", "exit_code", "refresh", "models", "uncommitted", "error", "hint"}
+    assert doc["uncommitted"] == []  # the promotion carries the new pointer
     [refresh] = doc["refresh"]
     assert refresh["changed"] is True
     assert refresh["old_md5"] != refresh["new_md5"]
@@ -189,6 +207,11 @@ def test_new_data_is_promoted_and_a_rerun_has_nothing_to_do(repo: Path) -> None:
     # the promotion carries the new data's pointer
     pointer = git(repo, "show", f"origin/{branch}:data/iris.csv.dvc")
     assert refresh["new_md5"] in pointer
+    # and says why it was retrained: the decision line, in the commit and the report (PR body)
+    because = f"Retrained because: {model['decision']['why']}"
+    assert because in git(repo, "log", "-1", "--format=%B", f"origin/{branch}").splitlines()
+    report = git(repo, "show", f"origin/{branch}:reports/iris/v0.1.0/promotion.md")
+    assert f"{because}." in report.splitlines()
 
     # a rerun: the same model is already proposed, nothing new
     code, again, _ = _retrain(repo)
@@ -220,7 +243,9 @@ def test_second_retrain_refuses_while_the_lock_is_held(repo: Path) -> None:
         result = mlcode(repo, "retrain", "--json", timeout=60)
         after = _state(repo)
     assert result.returncode == 3, result.stdout + result.stderr
-    assert result.stdout == ""
+    doc = json.loads(result.stdout)  # a whole-run error is one JSON object for the job too
+    assert (doc["outcome"], doc["exit_code"], doc["models"]) == ("error", 3, [])
+    assert "another mlcode retrain holds the lock" in doc["error"]
     assert "another mlcode retrain holds the lock" in result.stderr
     assert RETRAIN_LOCK_FILE in result.stderr
     assert "Traceback" not in result.stderr
@@ -317,8 +342,11 @@ def test_ingest_command_source_is_run_and_judged(
     changed stage does not make "stale"."""
     monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
     repo = build_ingest_project(trained_iris_template, tmp_path / "ingest")
+    before = _state(repo)
     code, doc, _ = _retrain(repo)
     assert code == 4, doc
+    assert _state(repo) == before  # the same data ingested again: byte for byte as before
+    assert doc["uncommitted"] == []
     assert doc["refresh"][0]["kind"] == "cmd"
     assert _only(doc)["decision"]["why"].startswith("data unchanged")
     write_feed(repo, shuffled_labels(original(repo), seed=7))

@@ -226,6 +226,35 @@ def test_github_retrain_step_without_json_reports_the_error(
     assert (tmp_path / "output.txt").read_text() == "branches=\n"
 
 
+def test_github_retrain_step_shows_a_whole_run_error_and_each_hint(
+    git_repo: Path, tmp_path: Path, bin_dir: Path, github_job: dict[str, Any]
+) -> None:
+    """retrain's JSON keeps an error's message and its hint apart: the summary shows both, for
+    a whole-run error (no model rows) and for a model's failed step."""
+    step = _github_step(github_job, "retrain")
+    env = _github_env(github_job, step, tmp_path)
+    whole = {
+        "outcome": "error",
+        "exit_code": 3,
+        "refresh": [],
+        "models": [],
+        "error": "the DVC remote 'storage' cannot be used for --pull: PermissionError: Forbidden",
+        "hint": "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.",
+    }
+    proc, _ = _run("bash", step["run"], git_repo, env, bin_dir, json.dumps(whole), 3)
+    assert proc.returncode == 3
+    summary = (tmp_path / "summary.md").read_text()
+    assert "Error: the DVC remote 'storage' cannot be used for --pull" in summary
+    assert "Hint: Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY." in summary
+    (tmp_path / "summary.md").unlink()
+    one = json.loads(_result("error", {"churn": None}))
+    one["models"][0]["error"] = "promote failed: no token"
+    one["models"][0]["hint"] = "Export GITLAB_TOKEN."
+    proc, _ = _run("bash", step["run"], git_repo, env, bin_dir, json.dumps(one), 3)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| promote failed: no token Hint: Export GITLAB_TOKEN. |" in summary
+
+
 def test_github_dispatch_step_starts_checks_on_each_pushed_branch(
     git_repo: Path, tmp_path: Path, bin_dir: Path, github_job: dict[str, Any]
 ) -> None:

@@ -78,3 +78,20 @@ def test_a_whole_run_error_with_json_prints_one_json_object(git_repo: Path) -> N
     plain = mlcode(git_repo, "retrain")
     assert (plain.returncode, plain.stdout) == (3, "")
     assert list(git_repo.iterdir()) == [git_repo / ".git"]
+
+
+def test_a_project_never_applied_is_told_to_apply_and_its_own_lock_is_no_change(
+    git_repo: Path,
+) -> None:
+    """A committed ml.yaml that was never applied (no .mlcode/.gitignore yet): retrain's own lock
+    file is not "a change that is not the pipeline's"; the refusal says what to do instead."""
+    from tests.e2e.helpers import git, mlcode
+
+    assert mlcode(git_repo, "init", "--example", "iris").returncode == 0
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "ml.yaml, not applied")
+    result = mlcode(git_repo, "retrain")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "retrain.lock" not in result.stderr
+    assert "mlcode apply" in result.stderr
+    assert git(git_repo, "status", "--porcelain", "--untracked-files=all") == ""

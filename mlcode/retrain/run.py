@@ -114,7 +114,11 @@ def _refuse_dirty(root: Path, project: Project) -> None:
 
     spec = project.spec
     all_pointers = sorted({p for m in spec.models for p in pointers(project, m)})
-    dirty = dirty_paths(root, list(spec.models), all_pointers)
+    # The lock this run holds is no change of the tree's (apply ignores it; a project never
+    # applied does not yet, and is then refused as behind ml.yaml).
+    dirty = [
+        p for p in dirty_paths(root, list(spec.models), all_pointers) if p != RETRAIN_LOCK_FILE
+    ]
     if dirty:
         shown = ", ".join(dirty[:10]) + (f" and {len(dirty) - 10} more" if len(dirty) > 10 else "")
         raise UserError(

@@ -21,7 +21,7 @@ def test_retrain_lock_refuses_at_once_naming_retrain(tmp_path: Path) -> None:
             exclusive(lock, timeout=0, holder="mlcode retrain"),
         ):
             pass
-        assert time.monotonic() - start < 0.5
+        assert time.monotonic() - start < 5  # not the minute apply would wait
         assert str(lock) in caught.value.message
         assert "not waiting" in caught.value.message
     assert not lock.exists()

@@ -32,7 +32,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -744,23 +744,21 @@ def rule_if(expression: str, variables: Mapping[str, str]) -> bool:
             return bool(variables.get(tok[1][1:]))
         raise HarnessError(f"unexpected {tok[1]!r} in the rule {expression!r}")
 
-    def and_() -> bool:
+    def chain(op: str, operand: Callable[[], bool]) -> bool:
+        """`operand (op operand)*`, left to right; every operand is read (no short circuit)."""
         nonlocal index
-        result = atom()
-        while index < len(toks) and toks[index] == ("op", "&&"):
+        result = operand()
+        while index < len(toks) and toks[index] == ("op", op):
             index += 1
-            right = atom()
-            result = result and right
+            right = operand()
+            result = (result and right) if op == "&&" else (result or right)
         return result
 
+    def and_() -> bool:
+        return chain("&&", atom)
+
     def or_() -> bool:
-        nonlocal index
-        result = and_()
-        while index < len(toks) and toks[index] == ("op", "||"):
-            index += 1
-            right = and_()
-            result = result or right
-        return result
+        return chain("||", and_)
 
     result = or_()
     if index != len(toks):

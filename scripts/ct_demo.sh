@@ -12,26 +12,10 @@
 # MLCODE_DEMO_NO_INSTALL=1 uses the `mlcode` already on PATH instead of installing the checkout.
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
-if [ -z "${MLCODE_DEMO_NO_INSTALL:-}" ]; then
-  VENV="${MLCODE_VENV:-$SRC/.venv}"
-  if [ ! -x "$VENV/bin/python" ]; then
-    python3 -m venv "$VENV"
-  fi
-  "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e "${SRC}[ml]"  # mlcode-git-core with DVC and scikit-learn
-  export PATH="$VENV/bin:$PATH"
-fi
-
-WORK="${1:-$(mktemp -d)}"
-mkdir -p "$WORK"
-WORK="$(cd "$WORK" && pwd)"
-cd "$WORK"
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
-say() { printf '\n\033[1m# %s\033[0m\n' "$*"; }
-identity() {
-  git config user.name >/dev/null || git config user.name "mlcode demo"
-  git config user.email >/dev/null || git config user.email "demo@mlcode.invalid"
-}
+# shellcheck source=scripts/demo-lib.sh
+. "$SRC/scripts/demo-lib.sh"
+demo_install "$SRC"
+demo_workdir "${1:-}"
 
 # A day's sensor batch, seeded: three well separated classes of machine state; SHIFT moves every
 # feature's mean by that many standard deviations (what a recalibrated sensor line does).
@@ -58,11 +42,7 @@ land() {  # land SEED SHIFT: a new training batch and newest readings upstream
 
 mkdir -p upstream
 land 1 0
-git init -q --bare -b main origin.git
-git init -q -b main project
-cd project
-git remote add origin ../origin.git
-identity
+demo_project
 
 say "A project whose data comes from ../upstream (a URL works alike: s3://, https://, ...)"
 step mlcode init --project sensors

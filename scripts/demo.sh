@@ -5,27 +5,15 @@
 # and shows what the promotion left: the branch and the version tag on the origin, the registry
 # (`mlcode models`; `gto show` too when GTO is installed, as in a `[dev]` install) and the report.
 # Usage: bash scripts/demo.sh [PROJECT_DIR]   (default: a new temporary folder)
+# MLCODE_DEMO_NO_INSTALL=1 uses the `mlcode` already on PATH instead of installing the checkout.
 set -euo pipefail
 SRC="$(cd "$(dirname "$0")/.." && pwd)"
-VENV="${MLCODE_VENV:-$SRC/.venv}"
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-fi
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e "${SRC}[ml]"  # mlcode-git-core with DVC and scikit-learn
-export PATH="$VENV/bin:$PATH"
+# shellcheck source=scripts/demo-lib.sh
+. "$SRC/scripts/demo-lib.sh"
+demo_install "$SRC"
+demo_workdir "${1:-}"
 
-WORK="${1:-$(mktemp -d)}"
-mkdir -p "$WORK"
-cd "$WORK"
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
-
-git init -q -b main project
-git init -q --bare origin.git
-cd project
-git remote add origin ../origin.git
-git config user.name >/dev/null || git config user.name "mlcode demo"
-git config user.email >/dev/null || git config user.email "demo@mlcode.invalid"
+demo_project
 
 step mlcode init --example iris
 step mlcode validate

@@ -32,7 +32,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +89,15 @@ class JobResult:
         if len(found) != 1:
             raise KeyError(f"{len(found)} steps named {name!r}: {[s.name for s in self.steps]}")
         return found[0]
+
+    @classmethod
+    def skipped(cls, job: str, why: str, workspace: Path) -> JobResult:
+        """A job the provider does not run (its `if:` or rules say no)."""
+        return cls(job, "skipped", [], {}, "", why, workspace)
+
+
+def _outcome(code: int) -> str:
+    return "success" if code == 0 else "failure"
 
 
 def _base_env(extra_path: list[Path]) -> dict[str, str]:
@@ -155,6 +164,42 @@ def _replace_install(script: str, environ: Mapping[str, str]) -> str:
 
 def _sh_quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _run_script(
+    argv: list[str], script: Path, cwd: Path, process_env: Mapping[str, str], timeout: float
+) -> tuple[int, str]:
+    """Run a script file the way both runners do (stderr into stdout); exit code and output."""
+    proc = subprocess.run(
+        [*argv, str(script)],
+        cwd=cwd,
+        env=dict(process_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return proc.returncode, proc.stdout
+
+
+def choose_entry(
+    entries: list[dict[str, Any]] | None, matrix: Mapping[str, Any] | None, kind: str
+) -> dict[str, Any] | None:
+    """The one matrix entry (of `entries`; None: the job has no matrix) that `matrix` selects:
+    every key given has the entry's value. A job with a matrix needs one, one without refuses it."""
+    if entries is None:
+        if matrix is not None:
+            raise HarnessError(f"a matrix entry was given for a job without {kind}")
+        return None
+    chosen = [
+        e for e in entries if matrix is not None and all(e.get(k) == v for k, v in matrix.items())
+    ]
+    if len(chosen) != 1:
+        raise HarnessError(
+            f"choose one of the {kind} entries {entries}: {matrix} selects {len(chosen)}"
+        )
+    return chosen[0]
 
 
 def parse_command_file(text: str) -> dict[str, str]:
@@ -266,7 +311,7 @@ def run_github_job(
     trigger = loose.get("on", loose.get(True))  # YAML 1.1 reads the key `on` as true
     if not isinstance(trigger, dict) or ev.event_name not in trigger:
         raise HarnessError(f"the workflow does not run on {ev.event_name!r}: {trigger}")
-    entry = _matrix_entry(job, matrix)
+    entry = choose_entry(include_entries(job), matrix, "strategy: matrix:")
     work.mkdir(parents=True, exist_ok=True)
     workspace = work / "workspace" / ev.repository.split("/")[1]
     runner_temp = work / "runner-temp"
@@ -294,8 +339,8 @@ def run_github_job(
     ctx = Contexts(values, status, keys)
     try:
         if not condition(job.get("if"), ctx):
-            log.append(f"job {job_id}: skipped (if: {job.get('if')!r} is false)")
-            return JobResult(job_id, "skipped", [], {}, "", "\n".join(log), workspace)
+            why = f"job {job_id}: skipped (if: {job.get('if')!r} is false)"
+            return JobResult.skipped(job_id, why, workspace)
         env_values: dict[str, str] = {}
         for scope in (workflow.get("env") or {}, job.get("env") or {}):
             for key, value in scope.items():
@@ -378,7 +423,7 @@ def run_github_job(
         summary = files["GITHUB_STEP_SUMMARY"].read_text(encoding="utf-8")
         if summary:
             summary_all.append(summary)
-        outcome = "success" if code == 0 else "failure"
+        outcome = _outcome(code)
         conclusion = "success" if continue_on_error else outcome
         if conclusion == "failure":
             status.failed = True
@@ -408,23 +453,14 @@ def run_github_job(
     )
 
 
-def _matrix_entry(
-    job: Mapping[str, Any], matrix: Mapping[str, Any] | None
-) -> dict[str, Any] | None:
+def include_entries(job: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """The entries of a GitHub job's `strategy: matrix: include:` list (None: no matrix)."""
     spec = (job.get("strategy") or {}).get("matrix")
     if spec is None:
-        if matrix is not None:
-            raise HarnessError("a matrix entry was given for a job without a matrix")
         return None
     if set(spec) - {"include"}:
         raise HarnessError(f"the harness plays only `matrix: include:` lists, not {sorted(spec)}")
-    entries = [dict(e) for e in spec["include"]]
-    if matrix is None:
-        raise HarnessError(f"the job has a matrix: give one of its entries {entries}")
-    chosen = [e for e in entries if all(e.get(k) == v for k, v in matrix.items())]
-    if len(chosen) != 1:
-        raise HarnessError(f"{dict(matrix)} selects {len(chosen)} of the matrix entries {entries}")
-    return chosen[0]
+    return [dict(e) for e in spec["include"]]
 
 
 def _use(
@@ -520,17 +556,7 @@ def _run_step(
     path = runner_temp / f"step-{abs(hash(script))}.sh"
     path.write_text(script, encoding="utf-8")
     cwd = workspace / str(step.get("working-directory", defaults.get("working-directory", ".")))
-    proc = subprocess.run(
-        [*argv, str(path)],
-        cwd=cwd,
-        env=dict(process_env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    return proc.returncode, proc.stdout
+    return _run_script(argv, path, cwd, process_env, timeout)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -718,23 +744,21 @@ def rule_if(expression: str, variables: Mapping[str, str]) -> bool:
             return bool(variables.get(tok[1][1:]))
         raise HarnessError(f"unexpected {tok[1]!r} in the rule {expression!r}")
 
-    def and_() -> bool:
+    def chain(op: str, operand: Callable[[], bool]) -> bool:
+        """`operand (op operand)*`, left to right; every operand is read (no short circuit)."""
         nonlocal index
-        result = atom()
-        while index < len(toks) and toks[index] == ("op", "&&"):
+        result = operand()
+        while index < len(toks) and toks[index] == ("op", op):
             index += 1
-            right = atom()
-            result = result and right
+            right = operand()
+            result = (result and right) if op == "&&" else (result or right)
         return result
 
+    def and_() -> bool:
+        return chain("&&", atom)
+
     def or_() -> bool:
-        nonlocal index
-        result = and_()
-        while index < len(toks) and toks[index] == ("op", "||"):
-            index += 1
-            right = and_()
-            result = result or right
-        return result
+        return chain("||", and_)
 
     result = or_()
     if index != len(toks):
@@ -789,14 +813,14 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def matrix_entries(job: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Every variable set `parallel:matrix` expands to."""
+def matrix_entries(job: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    """Every variable set `parallel:matrix` expands to (None: the job has none)."""
     parallel = job.get("parallel")
     if parallel is None:
-        return []
+        return None
     if not isinstance(parallel, dict) or set(parallel) != {"matrix"}:
         raise HarnessError(f"the harness plays only `parallel: matrix:`, not {parallel!r}")
-    out: list[dict[str, str]] = []
+    out: list[dict[str, Any]] = []
     for item in parallel["matrix"]:
         keys = list(item)
         lists = [v if isinstance(v, list) else [v] for v in item.values()]
@@ -843,21 +867,13 @@ def run_gitlab_job(
     for scope in (config.get("variables") or {}, job.get("variables") or {}):
         for key, value in scope.items():
             variables[str(key)] = _expand(str(value), variables)
-    entries = matrix_entries(job)
-    if entries:
-        if matrix is None or dict(matrix) not in entries:
-            raise HarnessError(f"choose one of the parallel:matrix entries {entries}, not {matrix}")
-        variables.update(matrix)
-    elif matrix is not None:
-        raise HarnessError("a matrix entry was given for a job without parallel:matrix")
+    variables.update(choose_entry(matrix_entries(job), matrix, "parallel:matrix") or {})
     variables.update(pl.variables)
     workflow_rules = (config.get("workflow") or {}).get("rules")
     if workflow_rules is not None and not _rules(workflow_rules, variables, pl):
-        return JobResult(
-            job_name, "skipped", [], {}, "", "workflow:rules create no pipeline", workspace
-        )
+        return JobResult.skipped(job_name, "workflow:rules create no pipeline", workspace)
     if "rules" in job and not _rules(job["rules"], variables, pl):
-        return JobResult(job_name, "skipped", [], {}, "", f"{job_name}: no rule matches", workspace)
+        return JobResult.skipped(job_name, f"{job_name}: no rule matches", workspace)
     process_env = {**base, **variables}
     # The runner's checkout: a clone at the commit, detached (GIT_DEPTH 0 here: every commit).
     if workspace.exists():
@@ -866,26 +882,20 @@ def run_gitlab_job(
     out = _run(["git", "clone", "-q", pl.repo_url, str(workspace)], workspace.parent, process_env)
     out += _run(["git", "checkout", "-q", "--detach", sha], workspace, process_env)
     log.append(f"harness: the runner's checkout replaced by git clone at {sha}\n{out}")
-    steps: list[StepResult] = []
-    main_lines = [*(job.get("before_script") or []), *(job.get("script") or [])]
     if not job.get("script"):
         raise HarnessError(f"{job_name} has no script")
-    code, text = _gitlab_shell(main_lines, workspace, work, process_env, pl.timeout, "script")
-    steps.append(StepResult("script", "success" if code == 0 else "failure", "", code, text))
-    log.append(text)
-    if job.get("after_script"):
-        after_code, after = _gitlab_shell(
-            job["after_script"], workspace, work, process_env, pl.timeout, "after_script"
-        )
-        steps.append(
-            StepResult(
-                "after_script", "success" if after_code == 0 else "failure", "", after_code, after
-            )
-        )
-        log.append(after)
-    return JobResult(
-        job_name, "success" if code == 0 else "failure", steps, {}, "", "\n".join(log), workspace
-    )
+    sessions = {
+        "script": [*(job.get("before_script") or []), *job["script"]],
+        "after_script": job.get("after_script") or [],
+    }
+    steps: list[StepResult] = []
+    for name, lines in sessions.items():
+        if lines:
+            code, text = _gitlab_shell(lines, workspace, work, process_env, pl.timeout, name)
+            steps.append(StepResult(name, _outcome(code), "", code, text))
+            log.append(text)
+    # the job's status is its script's: after_script runs whatever, and changes nothing
+    return JobResult(job_name, steps[0].outcome, steps, {}, "", "\n".join(log), workspace)
 
 
 def _gitlab_shell(
@@ -904,14 +914,4 @@ def _gitlab_shell(
         body.append(text)
     path = work / f"{name}.sh"
     path.write_text("\n".join(body) + "\n", encoding="utf-8")
-    proc = subprocess.run(
-        ["bash", "--noprofile", "--norc", str(path)],
-        cwd=workspace,
-        env=dict(process_env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    return proc.returncode, proc.stdout
+    return _run_script(["bash", "--noprofile", "--norc"], path, workspace, process_env, timeout)

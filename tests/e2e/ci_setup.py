@@ -6,15 +6,21 @@ playing the forge's git side, and a `gh` shim on a PATH folder for the GitHub jo
 
 from __future__ import annotations
 
+import contextlib
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
 
 from mlcode.resources import stack_presets
+from tests.contract.github_fake import GitHubFake
+from tests.contract.gitlab_fake import GitLabFake
+from tests.contract.server import ContractServer
 from tests.e2e.helpers import BIN, env, git, mlcode
+from tests.e2e.promote_helpers import origin
 from tests.e2e.s3server import ACCESS_KEY, SECRET_KEY, S3Server
 
 HERE = Path(__file__).parent
@@ -34,18 +40,42 @@ def use_ci_stack(repo: Path, preset: str, api_url: str, s3: S3Server) -> None:
     (repo / "ml.yaml").write_text(text.replace("stack: local ", "stack: stack.yaml "), "utf-8")
     applied = mlcode(repo, "apply", "--auto-approve")
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    pushed = subprocess.run(
-        [str(BIN / "dvc"), "push", "-q", "--run-cache"],
+    _dvc(repo, "push", "-q", "--run-cache")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", f"{preset} stack against the test servers")
+    git(repo, "push", "-q", "origin", "main")
+
+
+def _dvc(repo: Path, *args: str) -> None:
+    """Run the real `dvc` with the S3 server's credentials; fail the test when it fails."""
+    done = subprocess.run(
+        [str(BIN / "dvc"), *args],
         cwd=repo,
         env={**env(), **S3_SECRETS},
         capture_output=True,
         text=True,
         check=False,
     )
-    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", f"{preset} stack against the test servers")
-    git(repo, "push", "-q", "origin", "main")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@contextlib.contextmanager
+def ci_servers(
+    repo: Path, preset: str, fake: GitHubFake | GitLabFake, tmp: Path
+) -> Iterator[tuple[ContractServer, S3Server]]:
+    """The forge contract server playing `fake` (its branches: those the bare origin holds) and
+    an S3 server over `tmp/s3`, with `repo` switched to `preset` against both (`use_ci_stack`).
+    On the way out the contract server must have seen no violation of the forge's API."""
+    fake.branches = PushedBranches(origin(repo))  # type: ignore[assignment]
+    s3 = S3Server(tmp / "s3")
+    s3.start()
+    try:
+        with ContractServer(fake) as server:
+            use_ci_stack(repo, preset, server.url, s3)
+            yield server, s3
+            assert server.violations == [], "\n".join(server.violations)
+    finally:
+        s3.stop()
 
 
 def gh_shim(folder: Path) -> Path:
@@ -78,16 +108,8 @@ def new_rows(repo: Path, count: int) -> None:
     path = repo / "data" / "iris.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     path.write_text("\n".join([*lines, *lines[1 : count + 1]]) + "\n", encoding="utf-8")
-    for args in (["add", "-q", "data/iris.csv"], ["push", "-q"]):
-        done = subprocess.run(
-            [str(BIN / "dvc"), *args],
-            cwd=repo,
-            env={**env(), **S3_SECRETS},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+    _dvc(repo, "add", "-q", "data/iris.csv")
+    _dvc(repo, "push", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", f"data: {count} new rows")
     git(repo, "push", "-q", "origin", "main")
@@ -104,6 +126,16 @@ class PushedBranches:
 
     def add(self, name: str) -> None:
         return None
+
+
+def retrain_always(repo: Path) -> None:
+    """`retrain: {when: always}` on the iris model (models `add_model` copies later inherit it)."""
+    text = (repo / "ml.yaml").read_text(encoding="utf-8")
+    line = "    promotion: {mode: pr, stage: prod}"
+    assert text.count(line) == 1, text
+    (repo / "ml.yaml").write_text(
+        text.replace(line, f"{line}\n    retrain: {{when: always}}"), encoding="utf-8"
+    )
 
 
 def add_model(repo: Path, name: str, trees: int) -> None:

@@ -1,4 +1,5 @@
-"""Session-wide fixtures of the end-to-end tests: trained projects built once per worker."""
+"""Session-wide fixtures of the end-to-end tests: trained projects built once per worker, copied
+for each test."""
 
 from __future__ import annotations
 
@@ -6,24 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GIT_ENV
-from tests.e2e.projects import build_trained_project, copy_project
+from tests.e2e.ct_project import build_ct_project
+from tests.e2e.projects import build_template, build_trained_project, copy_project
 
 
 @pytest.fixture(scope="session")
 def trained_iris_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A trained, committed and pushed iris project (see tests/e2e/projects.py); never modify it:
     take a copy with `trained_iris`."""
-    base = tmp_path_factory.mktemp("trained-iris-template")
-    with pytest.MonkeyPatch.context() as patch:
-        home = tmp_path_factory.mktemp("template-home")
-        patch.setenv("HOME", str(home))
-        patch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        patch.setenv("DVC_NO_ANALYTICS", "1")
-        for key, value in GIT_ENV.items():
-            patch.setenv(key, value)
-        build_trained_project(base / "t")
-    return base / "t"
+    return build_template(tmp_path_factory, "trained-iris-template", build_trained_project)
 
 
 @pytest.fixture
@@ -31,3 +23,17 @@ def trained_iris(trained_iris_template: Path, tmp_path: Path) -> Path:
     """A private copy of the trained iris project; returns its repository path (its bare origin is
     `../origin.git`, its DVC remote `../.mlcode-storage/project`)."""
     return copy_project(trained_iris_template, tmp_path / "work")
+
+
+@pytest.fixture(scope="session")
+def ct_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built continuous-training project of tests/e2e/ct_project.py (never modify it: take a
+    copy with `ct_project`)."""
+    return build_template(tmp_path_factory, "ct-template", build_ct_project)
+
+
+@pytest.fixture
+def ct_project(ct_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the continuous-training project; returns its repository (siblings:
+    `../origin.git`, `../upstream`, `../.mlcode-storage/ct`)."""
+    return copy_project(ct_template, tmp_path / "ct")

@@ -1,4 +1,6 @@
-"""The continuous-training project of the scheduled-run tests, built once per session and copied.
+"""The continuous-training project of the scheduled-run tests, built once per session and copied
+(fixtures `ct_template` and `ct_project` in tests/e2e/conftest.py), and the readers of what
+`mlcode retrain` said and left that those tests share.
 
 A template directory holds, like a user's machine next to a forge:
 - `project/`: the git + DVC repository (stack `local`), two models on datasets that declare a
@@ -23,16 +25,14 @@ deviations: a real shift the drift test finds in every column.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
+from typing import Any
 
-import pytest
+from tests.e2e.helpers import git, snapshot
+from tests.e2e.projects import new_project, ok, train_and_push
+from tests.e2e.promote_helpers import origin, refs
 
-from tests.conftest import GIT_ENV
-from tests.e2e.helpers import git, mlcode
-from tests.e2e.projects import copy_project
-
-PROJECT = "project"
-_BUILT = pytest.StashKey[Path]()
 NAME = "ct"
 ROWS = 300
 
@@ -137,51 +137,21 @@ def storage(repo: Path) -> Path:
     return repo.parent / ".mlcode-storage" / NAME
 
 
-def origin(repo: Path) -> Path:
-    """The project's bare origin."""
-    return repo.parent / "origin.git"
-
-
-def ref_map(repo: Path) -> dict[str, str]:
-    """Ref name → object id of a repository (a checkout or a bare one)."""
-    out = git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
-    return dict(line.split(" ", 1) for line in out.splitlines())
-
-
 def land(repo: Path, files: dict[str, str]) -> None:
     """New batches upstream: file name → CSV text, each replacing the upstream file."""
     for name, text in files.items():
         (upstream(repo) / name).write_text(text)
 
 
-def _ok(cwd: Path, *args: str) -> str:
-    result = mlcode(cwd, *args)
-    if result.returncode != 0:
-        raise AssertionError(
-            f"mlcode {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
-        )
-    return result.stdout
-
-
 def build_ct_project(base: Path) -> Path:
     """Build `base/project` (see the module docstring); return its path."""
-    base.mkdir(parents=True, exist_ok=True)
-    git(base, "init", "-q", "--bare", "-b", "main", "origin.git")
-    repo = base / PROJECT
-    repo.mkdir()
+    repo = new_project(base)
     (base / "upstream").mkdir()
     land(repo, {**sensor_batch(seed=1), "churn.csv": batch("churn", seed=2)})
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "remote", "add", "origin", "../origin.git")
-    _ok(repo, "init", "--project", NAME)
+    ok(repo, "init", "--project", NAME)
     (repo / "ml.yaml").write_text(ML_YAML)
-    _ok(repo, "apply", "--auto-approve")  # imports both sources (`dvc import-url`)
-    git(repo, "commit", "-qm", "ct project: two models on sourced data")
-    _ok(repo, "run")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "first trained models")
-    git(repo, "push", "-q", "origin", "main")
-    promoted = json.loads(_ok(repo, "promote", "--json"))
+    train_and_push(repo, "two models on sourced data")  # apply imports both sources
+    promoted = json.loads(ok(repo, "promote", "--json"))
     branches = sorted(m["branch"] for m in promoted["models"])
     assert len(branches) == 2, promoted
     # a reviewer merges both promotion branches; the finalize job assigns the stage
@@ -189,34 +159,41 @@ def build_ct_project(base: Path) -> Path:
     for branch in branches:
         git(repo, "merge", "-q", "--no-ff", "-m", f"Merge {branch}", f"origin/{branch}")
     git(repo, "push", "-q", "origin", "main")
-    _ok(repo, "promote", "--finalize")
+    ok(repo, "promote", "--finalize")
     assert git(repo, "status", "--porcelain") == ""
     return repo
 
 
-@pytest.fixture(scope="session")
-def ct_template(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The built continuous-training project (never modify it: take a copy with `ct_project`).
-    Built once per session (per xdist worker) even when several test modules import this
-    fixture: the path is kept in the session's stash."""
-    built = request.config.stash.get(_BUILT, None)
-    if built is not None:
-        return built
-    base = tmp_path_factory.mktemp("ct-template")
-    with pytest.MonkeyPatch.context() as patch:
-        home = tmp_path_factory.mktemp("ct-template-home")
-        patch.setenv("HOME", str(home))
-        patch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-        patch.setenv("DVC_NO_ANALYTICS", "1")
-        for key, value in GIT_ENV.items():
-            patch.setenv(key, value)
-        build_ct_project(base / "t")
-    request.config.stash[_BUILT] = base / "t"
-    return base / "t"
+# --- what a retrain said and left ----------------------------------------------------------------
+
+State = tuple[dict[str, bytes], str, str, str, bytes, str]
 
 
-@pytest.fixture
-def ct_project(ct_template: Path, tmp_path: Path) -> Path:
-    """A private copy of the continuous-training project; returns its repository (siblings:
-    `../origin.git`, `../upstream`, `../.mlcode-storage/ct`)."""
-    return copy_project(ct_template, tmp_path / "ct")
+def state(repo: Path) -> State:
+    """The whole observable tree of a checkout: files, index, refs, HEAD, .dvc/config; and the
+    refs of its origin (`../origin.git`)."""
+    return (
+        snapshot(repo),
+        git(repo, "ls-files", "-s"),
+        refs(repo),
+        git(repo, "rev-parse", "HEAD"),
+        (repo / ".dvc" / "config").read_bytes(),
+        refs(origin(repo)),
+    )
+
+
+def summary_of(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The JSON summary of `mlcode retrain --json` (never a traceback); fails when there is none."""
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    try:
+        summary: dict[str, Any] = json.loads(result.stdout)
+    except ValueError:
+        raise AssertionError(
+            f"exit {result.returncode}, no JSON summary\n{result.stdout}\n{result.stderr}"
+        ) from None
+    return summary
+
+
+def table_rows(table: str, model: str) -> list[str]:
+    """The lines of a summary table whose first word (table borders aside) is `model`."""
+    return [line for line in table.splitlines() if line.strip("|│┃ ").split()[:1] == [model]]

@@ -19,12 +19,12 @@ from tests.contract.server import ContractServer
 from tests.e2e.ci_runner import GitHubEvent, JobResult, load_workflow, run_github_job
 from tests.e2e.ci_setup import (
     S3_SECRETS,
-    PushedBranches,
     add_model,
+    ci_servers,
     commit_on_branch,
     gh_shim,
     new_rows,
-    use_ci_stack,
+    retrain_always,
 )
 from tests.e2e.helpers import git, mlcode
 from tests.e2e.promote_helpers import gto_show, origin, remote_refs
@@ -72,20 +72,16 @@ class Hub:
         return result
 
 
+def _serve(repo: Path, tmp_path: Path) -> Iterator[Hub]:
+    """The hub of `repo` on the `github-s3` preset against the test servers."""
+    fake = GitHubFake(token=TOKEN)
+    with ci_servers(repo, "github-s3", fake, tmp_path) as (server, s3):
+        yield Hub(repo, server, fake, s3, gh_shim(tmp_path / "tools"), tmp_path)
+
+
 @pytest.fixture
 def hub(trained_iris: Path, tmp_path: Path) -> Iterator[Hub]:
-    repo = trained_iris
-    fake = GitHubFake(token=TOKEN)
-    fake.branches = PushedBranches(origin(repo))  # type: ignore[assignment]
-    s3 = S3Server(tmp_path / "s3")
-    s3.start()
-    try:
-        with ContractServer(fake) as server:
-            use_ci_stack(repo, "github-s3", server.url, s3)
-            yield Hub(repo, server, fake, s3, gh_shim(tmp_path / "tools"), tmp_path)
-            assert server.violations == [], "\n".join(server.violations)
-    finally:
-        s3.stop()
+    yield from _serve(trained_iris, tmp_path)
 
 
 def _pull_request_event(hub: Hub, number: int, branch: str, sha: str) -> GitHubEvent:
@@ -230,33 +226,15 @@ def test_retrain_job_promotes_new_data_then_finalize_assigns_the_stage(hub: Hub)
 def grouped_hub(trained_iris: Path, tmp_path: Path) -> Iterator[Hub]:
     """The hub with a second model, both in one `ci.groups` group, both `retrain.when: always`."""
     repo = trained_iris
-    text = (
-        (repo / "ml.yaml")
-        .read_text()
-        .replace(
-            "    promotion: {mode: pr, stage: prod}",
-            "    promotion: {mode: pr, stage: prod}\n    retrain: {when: always}",
-        )
-    )
-    (repo / "ml.yaml").write_text(text.replace("ci:\n", "ci:\n  groups:\n    flowers: [iris]\n"))
+    retrain_always(repo)
     add_model(repo, "iris-small", 30)
     text = (repo / "ml.yaml").read_text()
-    (repo / "ml.yaml").write_text(text.replace("[iris]", "[iris, iris-small]"))
-    # declared and applied, never run: its first run is the CI job's (DVC then lists its folder
-    # in models/.gitignore, which the promotion carries)
-    done = mlcode(repo, "apply", "--auto-approve")
-    assert done.returncode == 0, done.stdout + done.stderr
-    fake = GitHubFake(token=TOKEN)
-    fake.branches = PushedBranches(origin(repo))  # type: ignore[assignment]
-    s3 = S3Server(tmp_path / "s3")
-    s3.start()
-    try:
-        with ContractServer(fake) as server:
-            use_ci_stack(repo, "github-s3", server.url, s3)
-            yield Hub(repo, server, fake, s3, gh_shim(tmp_path / "tools"), tmp_path)
-            assert server.violations == [], "\n".join(server.violations)
-    finally:
-        s3.stop()
+    (repo / "ml.yaml").write_text(
+        text.replace("ci:\n", "ci:\n  groups:\n    flowers: [iris, iris-small]\n")
+    )
+    # declared and applied (by the stack switch), never run: its first run is the CI job's (DVC
+    # then lists its folder in models/.gitignore, which the promotion carries)
+    yield from _serve(repo, tmp_path)
 
 
 def test_grouped_retrain_job_promotes_every_model_of_its_group(grouped_hub: Hub) -> None:

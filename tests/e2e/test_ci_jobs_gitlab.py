@@ -19,15 +19,15 @@ from tests.contract.server import ContractServer
 from tests.e2e.ci_runner import GitLabPipeline, JobResult, run_gitlab_job
 from tests.e2e.ci_setup import (
     S3_SECRETS,
-    PushedBranches,
     add_model,
+    ci_servers,
     commit_on_branch,
     new_rows,
-    use_ci_stack,
+    retrain_always,
 )
 from tests.e2e.helpers import git
 from tests.e2e.promote_helpers import gto_show, origin, remote_refs
-from tests.e2e.s3server import S3Server, rclone
+from tests.e2e.s3server import rclone
 
 pytestmark = [
     pytest.mark.slow,
@@ -67,27 +67,14 @@ class Lab:
 @pytest.fixture
 def lab(trained_iris: Path, tmp_path: Path) -> Iterator[Lab]:
     repo = trained_iris
+    # `when: always`: this file proves the job's mechanics (matrix entry, pull, retrain, promote,
+    # merge request, finalize) whatever the data; the GitHub retrain test proves the default
+    # decision (data_changed) on a pushed data pointer.
+    retrain_always(repo)
+    add_model(repo, "iris-small", 30)
     fake = GitLabFake(token=TOKEN, path=PROJECT)
-    fake.branches = PushedBranches(origin(repo))  # type: ignore[assignment]
-    s3 = S3Server(tmp_path / "s3")
-    s3.start()
-    try:
-        with ContractServer(fake) as server:
-            # `when: always`: this file proves the job's mechanics (matrix entry, pull, retrain,
-            # promote, merge request, finalize) whatever the data; the GitHub retrain test
-            # proves the default decision (data_changed) on a pushed data pointer.
-            text = (repo / "ml.yaml").read_text()
-            text = text.replace(
-                "    promotion: {mode: pr, stage: prod}",
-                "    promotion: {mode: pr, stage: prod}\n    retrain: {when: always}",
-            )
-            (repo / "ml.yaml").write_text(text)
-            add_model(repo, "iris-small", 30)
-            use_ci_stack(repo, "gitlab-s3", server.url, s3)
-            yield Lab(repo, server, fake, tmp_path)
-            assert server.violations == [], "\n".join(server.violations)
-    finally:
-        s3.stop()
+    with ci_servers(repo, "gitlab-s3", fake, tmp_path) as (server, _):
+        yield Lab(repo, server, fake, tmp_path)
 
 
 def test_mr_job_green_posts_its_report_note(lab: Lab) -> None:

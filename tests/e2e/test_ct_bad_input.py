@@ -21,50 +21,25 @@ from typing import Any
 import pytest
 
 from tests.e2e.ct_project import (
-    ct_project,  # noqa: F401  (fixture)
-    ct_template,  # noqa: F401  (fixture)
     land,
-    origin,
-    ref_map,
     sensor_batch,
+    state,
     storage,
+    summary_of,
+    table_rows,
     upstream,
 )
-from tests.e2e.helpers import BIN, env, git, mlcode, snapshot
-from tests.e2e.promote_helpers import refs
+from tests.e2e.helpers import BIN, env, mlcode
+from tests.e2e.promote_helpers import remote_refs
 
 pytestmark = pytest.mark.slow
 
 LOCK = ".mlcode/retrain.lock"
 
-State = tuple[dict[str, bytes], str, str, bytes, str]
-
 
 def _shifted() -> dict[str, str]:
     """The day's batch of sensor data, every feature's mean moved by 3 standard deviations."""
     return sensor_batch(seed=11, shift=3.0)
-
-
-def _state(repo: Path) -> State:
-    """The whole observable tree: files, index, refs, .dvc/config; and the origin's refs."""
-    return (
-        snapshot(repo),
-        git(repo, "ls-files", "-s"),
-        refs(repo),
-        (repo / ".dvc" / "config").read_bytes(),
-        refs(origin(repo)),
-    )
-
-
-def _summary(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
-    try:
-        summary: dict[str, Any] = json.loads(result.stdout)
-    except ValueError:
-        raise AssertionError(
-            f"exit {result.returncode}, no JSON summary\n{result.stdout}\n{result.stderr}"
-        ) from None
-    return summary
 
 
 def _errors(result: subprocess.CompletedProcess[str], summary: dict[str, Any]) -> str:
@@ -86,57 +61,48 @@ def _one_paragraph(text: str, *needles: str) -> str:
     raise AssertionError(f"no paragraph names {needles}:\n{text}")
 
 
-def _row(table: str, model: str) -> str:
-    """The summary table's line of `model` (its first word, table borders aside)."""
-    (line,) = [ln for ln in table.splitlines() if ln.strip("|│┃ ").split()[:1] == [model]]
-    return line
-
-
 def _refused(repo: Path, *needles: str) -> None:
     """`mlcode retrain` fails early with exit 3, in JSON and as a table, naming `needles` in one
     paragraph, and changes nothing at all."""
-    before = _state(repo)
+    before = state(repo)
     result = mlcode(repo, "retrain", "--json")
-    summary = _summary(result)
+    summary = summary_of(result)
     assert result.returncode == 3, result.stdout + result.stderr
     assert summary["outcome"] == "error"
     assert summary["exit_code"] == 3
     assert all(row["outcome"] != "promoted" for row in summary["models"])
     _one_paragraph(_errors(result, summary), *needles)
-    assert _state(repo) == before
+    assert state(repo) == before
     table = mlcode(repo, "retrain")
     assert table.returncode == 3, table.stdout + table.stderr
     assert "Traceback" not in table.stdout + table.stderr
     _one_paragraph(table.stdout + "\n\n" + table.stderr, *needles)
-    assert "error" in _row(table.stdout, "sensor")  # the model's row, its outcome word
-    assert _state(repo) == before
+    (row,) = table_rows(table.stdout, "sensor")
+    assert "error" in row  # the model's row, its outcome word
+    assert state(repo) == before
 
 
 def _promoted_once(repo: Path, before: dict[str, str]) -> dict[str, Any]:
     """A rerun promotes `sensor`, once: one new branch and one new tag on the origin."""
     result = mlcode(repo, "retrain", "--json")
-    summary = _summary(result)
+    summary = summary_of(result)
     assert result.returncode == 0, result.stdout + result.stderr
     assert summary["outcome"] == "promoted"
     rows = {row["model"]: row for row in summary["models"]}
     assert rows["sensor"]["outcome"] == "promoted", rows["sensor"]
     assert rows["churn"]["outcome"] == "nothing to do", rows["churn"]
     version = rows["sensor"]["version"]
-    after = _origin_refs(repo)
+    after = remote_refs(repo)
     new = {name for name in after if before.get(name) != after[name]}
     assert new == {f"refs/heads/mlcode/promote/sensor/{version}", f"refs/tags/sensor@{version}"}
     return summary
 
 
-def _origin_refs(repo: Path) -> dict[str, str]:
-    return ref_map(origin(repo))
-
-
 def test_a_failing_source_then_another_schema_change_nothing_and_a_rerun_completes(
-    ct_project: Path,  # noqa: F811
+    ct_project: Path,
 ) -> None:
     repo = ct_project
-    first = _origin_refs(repo)
+    first = remote_refs(repo)
     batch = _shifted()
     land(repo, batch)
     # the upstream file is gone: the source fails
@@ -180,9 +146,10 @@ def _stage_running(repo: Path, words: tuple[str, ...]) -> bool:
 
 
 @contextlib.contextmanager
-def _background_retrain(repo: Path, log: Path) -> Iterator[subprocess.Popen[str]]:
-    """`mlcode retrain --json` started in its own process group (output in `log`.out/.err); the
-    group is killed on the way out if it still runs."""
+def _training(repo: Path, log: Path) -> Iterator[subprocess.Popen[str]]:
+    """`mlcode retrain --json` started in its own process group (output in `log`.out/.err),
+    entered once the training stage of `sensor` runs; the group is killed on the way out if it
+    still runs."""
     with log.with_suffix(".out").open("w") as out, log.with_suffix(".err").open("w") as err:
         proc = subprocess.Popen(
             [str(BIN / "mlcode"), "retrain", "--json"],
@@ -194,6 +161,7 @@ def _background_retrain(repo: Path, log: Path) -> Iterator[subprocess.Popen[str]
             start_new_session=True,
         )
         try:
+            _wait_for_stage(proc, repo, log)
             yield proc
         finally:
             if proc.poll() is None:
@@ -223,23 +191,22 @@ def _finished(proc: subprocess.Popen[str], log: Path) -> subprocess.CompletedPro
 
 
 def test_the_remote_down_mid_run_promotes_nothing_and_a_rerun_completes(
-    ct_project: Path,  # noqa: F811
+    ct_project: Path,
     tmp_path: Path,
 ) -> None:
     repo = ct_project
-    first = _origin_refs(repo)
+    first = remote_refs(repo)
     land(repo, _shifted())
     remote = storage(repo)
     away = remote.with_name("ct.away")
     log = tmp_path / "run"
-    with _background_retrain(repo, log) as proc:
-        _wait_for_stage(proc, repo, log)
+    with _training(repo, log) as proc:
         # the remote is a mount that went away while the model trains: the folder is gone and
         # its path points at nothing (DVC cannot recreate it)
         remote.rename(away)
         remote.symlink_to(tmp_path / "unmounted" / "ct")
         result = _finished(proc, log)
-    summary = _summary(result)
+    summary = summary_of(result)
     assert result.returncode == 3, result.stdout + result.stderr
     assert summary["outcome"] == "error"
     row = {r["model"]: r for r in summary["models"]}["sensor"]
@@ -250,7 +217,7 @@ def test_the_remote_down_mid_run_promotes_nothing_and_a_rerun_completes(
     failed = [step for step, s in row["steps"].items() if s["status"] == "failed"]
     assert failed, row
     assert "dvc push" in row["error"]  # what failed: sending the data, before any pointer
-    assert _origin_refs(repo) == first  # so nothing was promoted
+    assert remote_refs(repo) == first  # so nothing was promoted
 
     remote.unlink()
     away.rename(remote)  # the remote is back
@@ -273,15 +240,14 @@ def _lock_free(repo: Path) -> bool:
 
 
 def test_a_second_retrain_refuses_and_a_killed_runner_leaves_a_rerun_that_completes(
-    ct_project: Path,  # noqa: F811
+    ct_project: Path,
     tmp_path: Path,
 ) -> None:
     repo = ct_project
-    first = _origin_refs(repo)
+    first = remote_refs(repo)
     land(repo, _shifted())
     log = tmp_path / "run"
-    with _background_retrain(repo, log) as proc:
-        _wait_for_stage(proc, repo, log)
+    with _training(repo, log) as proc:
         assert not _lock_free(repo)
         # a second retrain in the same checkout refuses at once, naming the lock
         started = time.monotonic()
@@ -298,5 +264,5 @@ def test_a_second_retrain_refuses_and_a_killed_runner_leaves_a_rerun_that_comple
         os.killpg(proc.pid, signal.SIGKILL)
         assert proc.wait() == -signal.SIGKILL
     assert _lock_free(repo)
-    assert _origin_refs(repo) == first  # nothing promoted
+    assert remote_refs(repo) == first  # nothing promoted
     _promoted_once(repo, first)

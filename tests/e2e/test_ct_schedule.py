@@ -7,7 +7,6 @@ project is tests/e2e/ct_project.py's (two models, sourced data, champions in the
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,17 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.ct_project import (
-    ct_project,  # noqa: F401  (fixture)
-    ct_template,  # noqa: F401  (fixture)
-    land,
-    origin,
-    ref_map,
-    sensor_batch,
-    storage,
-)
+from tests.e2e.ct_project import land, sensor_batch, state, storage, summary_of, table_rows
 from tests.e2e.dvc_objects import missing_in_store
-from tests.e2e.helpers import env, git, mlcode, snapshot
+from tests.e2e.helpers import env, git, mlcode
+from tests.e2e.promote_helpers import origin, remote_refs
 
 pytestmark = pytest.mark.slow
 
@@ -43,24 +35,7 @@ def _clone(repo: Path, name: str) -> Path:
 def _retrain(clone: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     """What the scheduled job runs; the parsed JSON summary."""
     result = mlcode(clone, "retrain", "--pull", "--push", "--json", *args)
-    assert "Traceback" not in result.stdout + result.stderr, result.stderr
-    try:
-        summary: dict[str, Any] = json.loads(result.stdout)
-    except ValueError:
-        raise AssertionError(
-            f"exit {result.returncode}, no JSON summary\n{result.stdout}\n{result.stderr}"
-        ) from None
-    return result, summary
-
-
-def _tree(root: Path) -> tuple[dict[str, bytes], str, dict[str, str], str]:
-    """Files, index, refs and HEAD of a checkout."""
-    return (
-        snapshot(root),
-        git(root, "ls-files", "-s"),
-        ref_map(root),
-        git(root, "rev-parse", "HEAD"),
-    )
+    return result, summary_of(result)
 
 
 def _rows(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -79,9 +54,9 @@ def _unchanged_churn(row: dict[str, Any]) -> None:
     assert row["steps"]["promote"]["status"] == "skipped"
 
 
-def test_a_shifted_batch_is_promoted_an_unshifted_one_is_nothing_to_do(ct_project: Path) -> None:  # noqa: F811
+def test_a_shifted_batch_is_promoted_an_unshifted_one_is_nothing_to_do(ct_project: Path) -> None:
     repo = ct_project
-    first = ref_map(origin(repo))
+    first = remote_refs(repo)
 
     # --- a new batch with a real shift: every feature's mean moved by 3 standard deviations
     land(repo, sensor_batch(seed=11, shift=3.0))
@@ -106,7 +81,7 @@ def test_a_shifted_batch_is_promoted_an_unshifted_one_is_nothing_to_do(ct_projec
     version, branch = sensor["version"], sensor["branch"]
     assert version != "v0.1.0"
     assert branch == f"mlcode/promote/sensor/{version}"
-    second = ref_map(origin(repo))
+    second = remote_refs(repo)
     new = {name for name in second if first.get(name) != second[name]}
     assert new == {f"refs/heads/{branch}", f"refs/tags/sensor@{version}"}
     commit = second[f"refs/heads/{branch}"]
@@ -149,21 +124,21 @@ def test_a_shifted_batch_is_promoted_an_unshifted_one_is_nothing_to_do(ct_projec
     assert rows["sensor"]["steps"]["drift"]["status"] == "done"
     assert rows["sensor"]["steps"]["run"]["status"] == "skipped"
     _unchanged_churn(rows["churn"])
-    assert ref_map(origin(repo)) == second  # no new branch, no new tag
+    assert remote_refs(repo) == second  # no new branch, no new tag
     assert git(run2, "rev-parse", "HEAD") == head
     # what changed in the checkout is the refreshed data's pointers, nothing else
     diff = set(git(run2, "diff", "--name-only", "HEAD").split())
     assert diff <= {"data/sensor.csv.dvc", "data/sensor_latest.csv.dvc"}, diff
 
     # --- the same batch again: still nothing to do, and now nothing changes at all
-    before = _tree(run2)
+    before = state(run2)
     again = mlcode(run2, "retrain", "--pull", "--push")
     assert again.returncode == 4, again.stdout + again.stderr
     assert "Traceback" not in again.stderr
-    assert _tree(run2) == before
-    assert ref_map(origin(repo)) == second
+    assert state(run2) == before
+    assert remote_refs(repo) == second
     for model in ("sensor", "churn"):
-        (row,) = _rows_of(again.stdout, model)
+        (row,) = table_rows(again.stdout, model)
         assert "nothing to do" in row, again.stdout
 
 
@@ -186,10 +161,5 @@ def test_ct_demo_script_runs(tmp_path: Path) -> None:
     branches = git(work / "origin.git", "branch", "--list", "mlcode/promote/sensor/*").split()
     assert len(branches) == 2, branches
     day2, day3 = result.stdout.split("Day 3:")
-    assert any("promoted" in row for row in _rows_of(day2.split("Day 2:")[1], "sensor")), day2
-    assert any("nothing to do" in row for row in _rows_of(day3, "sensor")), day3
-
-
-def _rows_of(table: str, model: str) -> list[str]:
-    """The lines of a summary table whose first word (table borders aside) is `model`."""
-    return [line for line in table.splitlines() if line.strip("|│┃ ").split()[:1] == [model]]
+    assert any("promoted" in row for row in table_rows(day2.split("Day 2:")[1], "sensor")), day2
+    assert any("nothing to do" in row for row in table_rows(day3, "sensor")), day3

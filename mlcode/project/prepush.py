@@ -25,10 +25,12 @@ POINTER_PATHSPECS = (":(glob)**/*.dvc", ":(glob)**/dvc.lock")
 
 @dataclass(frozen=True)
 class PushedRange:
-    """Commits reachable from `tip` and not from `exclude` (a commit, or `--remotes=NAME`)."""
+    """Commits reachable from `tip` and not from `exclude` (a commit, or `--remotes=NAME`); an
+    excluded commit this clone lacks stands for what the git remote `remote` is known to hold."""
 
     tip: str
     exclude: tuple[str, ...]
+    remote: str = "origin"
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,9 @@ def ranges_from_hook_stdin(text: str, git_remote: str) -> list[PushedRange]:
         if local_sha == ZERO:
             continue
         if remote_sha != ZERO:
-            out.append(PushedRange(local_sha, (remote_sha,)))
+            out.append(PushedRange(local_sha, (remote_sha,), git_remote))
         else:
-            out.append(PushedRange(local_sha, (f"--remotes={git_remote}",)))
+            out.append(PushedRange(local_sha, (f"--remotes={git_remote}",), git_remote))
     return out
 
 
@@ -64,28 +66,42 @@ def ranges_from_environment(environ: Mapping[str, str]) -> list[PushedRange] | N
     if to_ref:
         from_ref = environ.get("PRE_COMMIT_FROM_REF") or ""
         exclude = (from_ref,) if from_ref and from_ref != ZERO else (f"--remotes={remote_name}",)
-        return [PushedRange(to_ref, exclude)]
+        return [PushedRange(to_ref, exclude, remote_name or "origin")]
     if remote_name:  # pre-commit's "all files" case: the push starts at a root commit
         tip = environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"
-        return [PushedRange(tip, (f"--remotes={remote_name}",))]
+        return [PushedRange(tip, (f"--remotes={remote_name}",), remote_name)]
     return None
+
+
+def _rev_list_args(root: Path, pushed: PushedRange) -> list[str]:
+    """`git rev-list` arguments for one range: the tip, then what the remote already holds.
+
+    `--remotes=NAME` names remote-tracking branches to exclude, so it goes after `--not` (given
+    bare, git would add every commit they hold to the range). A remote sha this clone never
+    fetched (a force-push over someone else's commits) falls back to the remote-tracking branches.
+    """
+    commits: list[str] = []
+    remotes: list[str] = []
+    for item in pushed.exclude:
+        if item.startswith("--remotes="):
+            remotes.append(item)
+        elif git(root, "cat-file", "-t", item, check=False).strip() == "commit":
+            commits.append(f"^{item}")
+        else:
+            remotes.append(f"--remotes={pushed.remote}")
+    args = [pushed.tip, *commits]
+    if remotes:
+        args += ["--not", *dict.fromkeys(remotes)]
+    return args
 
 
 def _commits_changing_pointers(root: Path, ranges: Sequence[PushedRange]) -> list[str]:
     commits: list[str] = []
     for pushed in ranges:
-        excludes: list[str] = []
-        for item in pushed.exclude:
-            if item.startswith("--remotes="):
-                excludes.append(item)
-            elif git(root, "cat-file", "-t", item, check=False).strip() == "commit":
-                excludes.append(f"^{item}")
-            # an unknown remote sha (not fetched): everything from the tip is checked
         out = git(
             root,
             "rev-list",
-            pushed.tip,
-            *excludes,
+            *_rev_list_args(root, pushed),
             "--",
             *POINTER_PATHSPECS,
             what="git rev-list (commits being pushed)",

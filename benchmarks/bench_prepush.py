@@ -176,8 +176,9 @@ def main() -> None:
                 server.use_as_dvc_remote(root, S3_REMOTE)
             _commit(root, "trained")
             run(["git", "push", "-q", "--no-verify", "origin", "main"], root)
-            status_ok = _said([DVC, "status"], root)
-            print(f"built in {time.perf_counter() - started:.1f} s\n{status_ok}", flush=True)
+            print(f"built in {time.perf_counter() - started:.1f} s", flush=True)
+            if n <= 10:  # the written dvc.lock is what `dvc repro` would write (slow at 100)
+                print(_said([DVC, "status"], root), flush=True)
 
             figures: dict[tuple[str, str], float] = {}
             pushes = [("k=1", models[:1]), (f"k={n}", models), ("code only", [])]

@@ -2,7 +2,10 @@
 
 The question is DVC's own (the objects `dvc push` would upload, by DVC's rules: `cache: false`,
 `push: false` and imports left out; a directory's manifest and its files included), so it is
-answered by DVC's Python API, in a child process: mlcode's own process never imports DVC. Run as
+answered by DVC's Python API, in a child process: mlcode's own process never imports DVC. DVC
+collects the objects of the given targets only (the pointers the pushed commits change, each at
+its commit) and asks the remote about all of them at once (`cloud.status`, DVC's batched
+existence query: a listing or one request per object, whichever is cheaper). Run as
 `python -m mlcode.adapters.dvc_remote_objects` with a JSON job on stdin; the parent side is
 `missing_objects`.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,12 +55,15 @@ def default_remote(root: Path) -> str | None:
     return config_value(root, "core", "remote")
 
 
-def missing_objects(root: Path, commits: Sequence[str], remote: str | None) -> list[MissingObject]:
-    """Objects the `commits` point to that DVC remote `remote` (None: DVC's default) lacks.
+def missing_objects(
+    root: Path, targets: Mapping[str, Sequence[str]], remote: str | None
+) -> list[MissingObject]:
+    """Objects that DVC remote `remote` (None: DVC's default) lacks, of the DVC `targets` (a
+    `.dvc` file, `dvc.yaml:STAGE`) as each commit (the keys) has them.
 
     Raises UserError naming the remote when it cannot be asked (unreachable, no credentials, no
     remote configured): a push is not let through unverified."""
-    job = json.dumps({"revs": list(commits), "remote": remote})
+    job = json.dumps({"targets": {rev: list(t) for rev, t in targets.items()}, "remote": remote})
     result = run(
         [sys.executable, "-m", "mlcode.adapters.dvc_remote_objects"],
         root,
@@ -87,28 +93,32 @@ def _probe(job: dict[str, Any]) -> list[dict[str, str]]:  # pragma: no cover - c
     from dvc.repo import Repo
 
     remote = job["remote"]
-    out: dict[str, dict[str, str]] = {}
+    owner: dict[str, str] = {}  # object → the first commit pointing to it
+    used: set[Any] = set()
     with Repo(".") as repo:
-        for rev in job["revs"]:
-            used: set[Any] = set()
+        for rev, targets in job["targets"].items():
             for _ in repo.brancher(revs=[rev], workspace=False):
                 for odb, objs in repo.index.used_objs(
-                    None, remote=remote, force=True, push=True
+                    targets, remote=remote, force=True, push=True
                 ).items():
                     if odb is None:  # objects of imports live elsewhere
                         used.update(objs)
-            status = repo.cloud.status(used, remote=remote)
-            for state in ("new", "missing"):
-                for info in getattr(status, state):
-                    out.setdefault(
-                        info.value,
-                        {
-                            "path": str(info.obj_name or ""),
-                            "md5": str(info.value),
-                            "commit": rev,
-                            "state": state,
-                        },
-                    )
+                        for obj in objs:
+                            owner.setdefault(obj.value, rev)
+        status = repo.cloud.status(used, remote=remote)  # one batched question to the remote
+    first = next(iter(job["targets"]), "")
+    out: dict[str, dict[str, str]] = {}
+    for state in ("new", "missing"):
+        for info in getattr(status, state):
+            out.setdefault(
+                info.value,
+                {
+                    "path": str(info.obj_name or ""),
+                    "md5": str(info.value),
+                    "commit": owner.get(info.value, first),  # a directory's file: its first commit
+                    "state": state,
+                },
+            )
     return sorted(out.values(), key=lambda row: (row["path"], row["md5"]))
 
 

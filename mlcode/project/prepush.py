@@ -6,7 +6,10 @@ stdin (`<local ref> <local sha> <remote ref> <remote sha>`), or the range pre-co
 hooks (`PRE_COMMIT_FROM_REF` / `PRE_COMMIT_TO_REF`, `PRE_COMMIT_REMOTE_NAME`), or, run by hand,
 every commit of HEAD that no remote-tracking branch of the git remote holds. Only commits that
 change a DVC pointer (`*.dvc`, `dvc.lock`) are asked about, so a push of code alone costs a few
-git calls and never starts DVC.
+git calls and never starts DVC; and of those commits only the pointers they change (the `.dvc`
+files, the stages of a `dvc.lock` whose outputs changed: `mlcode.project.pointer_changes`), so
+a retrain of one model in a repository of a hundred asks DVC about that model's objects, in one
+batched question to the remote.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlcode.adapters.dvc_remote_objects import MissingObject, default_remote, missing_objects
-from mlcode.adapters.git import git
+from mlcode.adapters.git import blobs, commit_changes, git
 from mlcode.errors import UserError
+from mlcode.project.pointer_changes import changed_targets
 
 ZERO = "0" * 40
 POINTER_PATHSPECS = (":(glob)**/*.dvc", ":(glob)**/dvc.lock")
@@ -112,8 +116,27 @@ def _commits_changing_pointers(root: Path, ranges: Sequence[PushedRange]) -> lis
     return commits
 
 
+def _targets(root: Path, commits: Sequence[str]) -> dict[str, list[str]]:
+    """commit → the DVC targets whose outputs it changes (commits changing none left out)."""
+    changes = {sha: commit_changes(root, sha, POINTER_PATHSPECS) for sha in commits}
+    oids = [oid for found in changes.values() for c in found for oid in (c.old, c.new) if oid]
+    texts = {oid: data.decode("utf-8", "replace") for oid, data in blobs(root, oids).items()}
+    out: dict[str, list[str]] = {}
+    for sha, found in changes.items():
+        targets = [
+            target
+            for c in found
+            for target in changed_targets(
+                c.path, texts.get(c.old or ""), texts.get(c.new) if c.new else None
+            )
+        ]
+        if targets:
+            out[sha] = targets
+    return out
+
+
 def check_push(root: Path, ranges: Sequence[PushedRange], remote: str | None) -> PrePushReport:
-    """Ask the DVC remote about every object the pushed commits that change pointers refer to."""
+    """Ask the DVC remote about the objects of the pointers the pushed commits change."""
     commits = _commits_changing_pointers(root, ranges)
     if not commits:
         return PrePushReport(remote, (), ())
@@ -132,7 +155,8 @@ def check_push(root: Path, ranges: Sequence[PushedRange], remote: str | None) ->
             '`additional_dependencies: ["dvc[s3]>=3.50"]` (the extra of your remote type).',
         )
     remote = remote or default_remote(root)
-    missing = missing_objects(root, commits, remote)
+    targets = _targets(root, commits)
+    missing = missing_objects(root, targets, remote) if targets else []
     return PrePushReport(remote, tuple(commits), tuple(missing))
 
 

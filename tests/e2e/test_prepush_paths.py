@@ -4,7 +4,8 @@ code alone never starts DVC (a `dvc` package that fails on import stands in for 
 The ways git hands over a push are all exercised with the real command: by hand (HEAD against the
 remote-tracking branches), git's own hook protocol (`HOOK <remote> <url>` with ref lines on stdin:
 a new branch, a deletion, a tag) and pre-commit's environment. A pointer push with data missing
-from the local DVC remote is refused, naming the object; after `dvc push` it passes.
+from the local DVC remote is refused, naming the object of the pointer it changes (and not the
+objects of pointers already pushed); after `dvc push` it passes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.e2e.helpers import BIN, env, git
 
@@ -99,6 +101,14 @@ def test_pointer_push_refused_until_the_data_is_in_the_local_remote(
 ) -> None:
     repo = trained_iris
     assert _dvc(repo, "push", "-q") == 0
+    # An object of a pointer already on the git remote goes missing from the DVC remote: the
+    # push is not about it (only the pointers the pushed commits change are asked about).
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    manifest = next(
+        out["md5"] for out in lock["stages"]["train_iris"]["outs"] if out["md5"].endswith(".dir")
+    )
+    storage = repo.parent / ".mlcode-storage" / "project" / "files" / "md5"
+    (storage / manifest[:2] / manifest[2:]).unlink()
     (repo / "data" / "extra.csv").write_text("a,b\n1,2\n3,4\n")
     assert _dvc(repo, "add", "-q", "data/extra.csv") == 0
     git(repo, "add", "data")
@@ -111,6 +121,7 @@ def test_pointer_push_refused_until_the_data_is_in_the_local_remote(
     said = refused.stdout + refused.stderr
     assert "1 object(s)" in said
     assert "data/extra.csv" in said
+    assert "models/iris" not in said
     assert tip[:10] in said
     assert "dvc push" in said
 

@@ -97,14 +97,22 @@ def _probe(job: dict[str, Any]) -> list[dict[str, str]]:  # pragma: no cover - c
     used: set[Any] = set()
     with Repo(".") as repo:
         for rev, targets in job["targets"].items():
+            wanted = set(targets)
             for _ in repo.brancher(revs=[rev], workspace=False):
-                for odb, objs in repo.index.used_objs(
-                    targets, remote=remote, force=True, push=True
-                ).items():
-                    if odb is None:  # objects of imports live elsewhere
-                        used.update(objs)
-                        for obj in objs:
-                            owner.setdefault(obj.value, rev)
+                # One parse of the pipeline files (DVC's index); the changed stages picked from
+                # it: asking DVC by target would parse them again for every target.
+                for stage in repo.index.stages:
+                    where = repo.fs.relpath(stage.dvcfile.path, repo.root_dir)
+                    name = getattr(stage, "name", None)  # a .dvc file's stage has none
+                    if where not in wanted and f"{where}:{name}" not in wanted:
+                        continue
+                    for odb, objs in stage.get_used_objs(
+                        remote=remote, force=True, push=True
+                    ).items():
+                        if odb is None:  # objects of imports live elsewhere
+                            used.update(objs)
+                            for obj in objs:
+                                owner.setdefault(obj.value, rev)
         status = repo.cloud.status(used, remote=remote)  # one batched question to the remote
     first = next(iter(job["targets"]), "")
     out: dict[str, dict[str, str]] = {}

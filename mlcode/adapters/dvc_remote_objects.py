@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,15 @@ class MissingObject:
     md5: str
     commit: str
     state: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """What to ask about one commit: objects its pointers name outright (path, md5) and DVC
+    targets (`.dvc` file, `dvc.yaml:STAGE`) for DVC to resolve by its own rules."""
+
+    objects: tuple[tuple[str, str], ...]
+    targets: tuple[str, ...]
 
 
 def config_value(root: Path, section: str, key: str) -> str | None:
@@ -56,14 +65,22 @@ def default_remote(root: Path) -> str | None:
 
 
 def missing_objects(
-    root: Path, targets: Mapping[str, Sequence[str]], remote: str | None
+    root: Path, questions: Mapping[str, Question], remote: str | None
 ) -> list[MissingObject]:
-    """Objects that DVC remote `remote` (None: DVC's default) lacks, of the DVC `targets` (a
-    `.dvc` file, `dvc.yaml:STAGE`) as each commit (the keys) has them.
+    """Objects that DVC remote `remote` (None: DVC's default) lacks, of the `questions` about
+    each commit (the keys).
 
     Raises UserError naming the remote when it cannot be asked (unreachable, no credentials, no
     remote configured): a push is not let through unverified."""
-    job = json.dumps({"targets": {rev: list(t) for rev, t in targets.items()}, "remote": remote})
+    job = json.dumps(
+        {
+            "commits": {
+                rev: {"objects": list(q.objects), "targets": list(q.targets)}
+                for rev, q in questions.items()
+            },
+            "remote": remote,
+        }
+    )
     result = run(
         [sys.executable, "-m", "mlcode.adapters.dvc_remote_objects"],
         root,
@@ -89,15 +106,40 @@ def missing_objects(
     return [MissingObject(**row) for row in rows]
 
 
+def _with_files(repo: Any, info: Any) -> list[Any]:  # pragma: no cover - child process
+    """An object and, for a directory, its files as its manifest in the local cache lists them
+    (what DVC's own collection does; a manifest missing here stays one object, as in DVC)."""
+    if not info.isdir:
+        return [info]
+    from dvc_data.hashfile.tree import Tree
+
+    try:
+        tree = Tree.load(repo.cache.local, info)
+    except Exception:  # no manifest here: the remote is asked about the manifest itself
+        return [info]
+    out = [info]
+    for key, _, oid in tree:
+        oid.obj_name = "/".join([info.obj_name, *key])
+        out.append(oid)
+    return out
+
+
 def _probe(job: dict[str, Any]) -> list[dict[str, str]]:  # pragma: no cover - child process
     from dvc.repo import Repo
+    from dvc_data.hashfile.hash_info import HashInfo
 
     remote = job["remote"]
     owner: dict[str, str] = {}  # object → the first commit pointing to it
     used: set[Any] = set()
     with Repo(".") as repo:
-        for rev, targets in job["targets"].items():
-            wanted = set(targets)
+        for rev, question in job["commits"].items():
+            for path, md5 in question["objects"]:  # named outright: no pipeline to parse
+                for info in _with_files(repo, HashInfo("md5", md5, obj_name=path)):
+                    used.add(info)
+                    owner.setdefault(info.value, rev)
+            wanted = set(question["targets"])
+            if not wanted:
+                continue
             for _ in repo.brancher(revs=[rev], workspace=False):
                 # One parse of the pipeline files (DVC's index); the changed stages picked from
                 # it: asking DVC by target would parse them again for every target.
@@ -114,7 +156,7 @@ def _probe(job: dict[str, Any]) -> list[dict[str, str]]:  # pragma: no cover - c
                             for obj in objs:
                                 owner.setdefault(obj.value, rev)
         status = repo.cloud.status(used, remote=remote)  # one batched question to the remote
-    first = next(iter(job["targets"]), "")
+    first = next(iter(job["commits"]), "")
     out: dict[str, dict[str, str]] = {}
     for state in ("new", "missing"):
         for info in getattr(status, state):

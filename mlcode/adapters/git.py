@@ -345,9 +345,10 @@ def commit_changes(root: Path, commit: str, pathspecs: Sequence[str]) -> list[Ch
     return out
 
 
-def blobs(root: Path, oids: Sequence[str]) -> dict[str, bytes]:
-    """The contents of blobs by object id (one `git cat-file --batch`); missing ones left out."""
-    wanted = sorted(set(oids))
+def blobs(root: Path, names: Sequence[str]) -> dict[str, bytes]:
+    """The contents of objects by name (a blob id, or `COMMIT:PATH`), from one
+    `git cat-file --batch`; names git cannot resolve are left out."""
+    wanted = list(dict.fromkeys(names))
     if not wanted:
         return {}
     raw = run_bytes(
@@ -358,13 +359,13 @@ def blobs(root: Path, oids: Sequence[str]) -> dict[str, bytes]:
     )
     out: dict[str, bytes] = {}
     pos = 0
-    while pos < len(raw):
+    for name in wanted:  # git answers in the order it was asked
         end = raw.index(b"\n", pos)
         header = raw[pos:end].decode("ascii", "replace").split()
         pos = end + 1
-        if len(header) != 3 or not header[2].isdigit():  # "<oid> missing"
+        if len(header) != 3 or not header[2].isdigit():  # "<name> missing" (or ambiguous)
             continue
         size = int(header[2])
-        out[header[0]] = raw[pos : pos + size]
+        out[name] = raw[pos : pos + size]
         pos += size + 1
     return out

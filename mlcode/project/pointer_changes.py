@@ -10,6 +10,7 @@ A pointer that does not parse is handed to DVC whole (the `.dvc` file, or every 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -64,3 +65,104 @@ def changed_targets(path: str, old: str | None, new: str | None) -> list[str]:
         for name, outs in new_stages.items()
         if name not in old_stages or old_stages[name] != outs
     ]
+
+
+@dataclass(frozen=True)
+class PointedObject:
+    """An object a pointer names (`md5` ends in `.dir` for a directory's manifest)."""
+
+    path: str
+    md5: str
+
+
+def _cached(entry: Any) -> tuple[str, bool] | None:
+    """A dvc.yaml output declaration → (path, pushed?); None when it is not a plain one."""
+    if isinstance(entry, str):
+        return entry, True
+    if isinstance(entry, dict) and len(entry) == 1:
+        path, flags = next(iter(entry.items()))
+        flags = flags or {}
+        if not isinstance(flags, dict):
+            return None
+        return str(path), bool(flags.get("cache", True)) and bool(flags.get("push", True))
+    return None
+
+
+def _plain_out(out: Any) -> PointedObject | None:
+    """A recorded output (a .dvc file's or a lock's) with a DVC 3 md5, or None."""
+    if not isinstance(out, dict) or out.get("hash") != "md5" or not out.get("md5"):
+        return None
+    return PointedObject(str(out.get("path", "")), str(out["md5"]))
+
+
+def _dvc_file_objects(text: str | None) -> list[PointedObject] | None:
+    doc = _load(text)
+    if not isinstance(doc, dict) or doc.get("deps") or not isinstance(doc.get("outs"), list):
+        return None  # an import (DVC decides what of it is pushed), or not a plain .dvc file
+    found: list[PointedObject] = []
+    for out in doc["outs"]:
+        if isinstance(out, dict) and (out.get("cache") is False or out.get("push") is False):
+            continue
+        plain = _plain_out(out)
+        if plain is None:
+            return None
+        found.append(plain)
+    return found
+
+
+def _stage_objects(lock: Any, pipeline: Any, name: str) -> list[PointedObject] | None:
+    """The pushed objects of stage `name`: its lock entry's outputs, minus those its dvc.yaml
+    declaration marks `cache: false` / `push: false`; None when the declaration is templated
+    (vars, foreach, matrix, wdir) or does not account for every recorded output."""
+    if not isinstance(pipeline, dict) or "vars" in pipeline or "@" in name:
+        return None
+    stage = (pipeline.get("stages") or {}).get(name)
+    entry = ((lock or {}).get("stages") or {}).get(name) if isinstance(lock, dict) else None
+    if not isinstance(stage, dict) or not isinstance(entry, dict) or "wdir" in stage:
+        return None
+    if "${" in yaml.safe_dump(stage):
+        return None
+    pushed: dict[str, bool] = {}
+    for key in ("outs", "metrics", "plots"):
+        for declared in stage.get(key) or []:
+            parsed = _cached(declared)
+            if parsed is None:
+                return None
+            pushed[parsed[0]] = parsed[1]
+    found: list[PointedObject] = []
+    for out in entry.get("outs") or []:
+        path = out.get("path") if isinstance(out, dict) else None
+        if path not in pushed:
+            return None
+        if not pushed[path]:
+            continue
+        plain = _plain_out(out)
+        if plain is None:
+            return None
+        found.append(plain)
+    return found
+
+
+def pointed_objects(
+    targets: list[str], texts: dict[str, str | None]
+) -> tuple[list[PointedObject], list[str]]:
+    """The objects of `targets` (from `changed_targets`) that the pointer files' texts name
+    outright (`texts`: repository path → text at the commit, `.dvc` files, `dvc.lock` and
+    `dvc.yaml`), with their repository paths, and the targets left for DVC to resolve (imports,
+    templated pipelines, anything not plainly written as DVC 3 writes it)."""
+    objects: list[PointedObject] = []
+    left: list[str] = []
+    for target in targets:
+        pipeline, _, name = target.partition(":")
+        folder = pipeline[: -len("dvc.yaml")] if name else target.rpartition("/")[0] + "/"
+        if not name:
+            found = _dvc_file_objects(texts.get(target)) if target.endswith(".dvc") else None
+        else:
+            lock = _load(texts.get(f"{folder}dvc.lock"))
+            found = _stage_objects(lock, _load(texts.get(pipeline)), name)
+        if found is None:
+            left.append(target)
+            continue
+        prefix = folder.lstrip("/")
+        objects += [PointedObject(f"{prefix}{obj.path}", obj.md5) for obj in found]
+    return objects, left

@@ -18,10 +18,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlcode.adapters.dvc_remote_objects import MissingObject, default_remote, missing_objects
+from mlcode.adapters.dvc_remote_objects import (
+    MissingObject,
+    Question,
+    default_remote,
+    missing_objects,
+)
 from mlcode.adapters.git import blobs, commit_changes, git
 from mlcode.errors import UserError
-from mlcode.project.pointer_changes import changed_targets
+from mlcode.project.pointer_changes import changed_targets, pointed_objects
 
 ZERO = "0" * 40
 POINTER_PATHSPECS = (":(glob)**/*.dvc", ":(glob)**/dvc.lock")
@@ -116,22 +121,41 @@ def _commits_changing_pointers(root: Path, ranges: Sequence[PushedRange]) -> lis
     return commits
 
 
-def _targets(root: Path, commits: Sequence[str]) -> dict[str, list[str]]:
-    """commit → the DVC targets whose outputs it changes (commits changing none left out)."""
+def _questions(root: Path, commits: Sequence[str]) -> dict[str, Question]:
+    """commit → what to ask about it: the objects its changed pointers name outright, and the
+    targets left for DVC to resolve (commits changing no output left out)."""
     changes = {sha: commit_changes(root, sha, POINTER_PATHSPECS) for sha in commits}
     oids = [oid for found in changes.values() for c in found for oid in (c.old, c.new) if oid]
     texts = {oid: data.decode("utf-8", "replace") for oid, data in blobs(root, oids).items()}
-    out: dict[str, list[str]] = {}
+    targets: dict[str, list[str]] = {}
     for sha, found in changes.items():
-        targets = [
+        targets[sha] = [
             target
             for c in found
             for target in changed_targets(
                 c.path, texts.get(c.old or ""), texts.get(c.new) if c.new else None
             )
         ]
-        if targets:
-            out[sha] = targets
+    # The pipeline files beside each changed lock, as the commit has them.
+    names = [
+        f"{sha}:{target.partition(':')[0][: -len('dvc.yaml')]}{name}"
+        for sha, asked in targets.items()
+        for target in asked
+        if ":" in target
+        for name in ("dvc.yaml", "dvc.lock")
+    ]
+    at = {name: data.decode("utf-8", "replace") for name, data in blobs(root, names).items()}
+    out: dict[str, Question] = {}
+    for sha, asked in targets.items():
+        if not asked:
+            continue
+        paths = {name.partition(":")[2] for name in names if name.startswith(f"{sha}:")}
+        pointer_texts: dict[str, str | None] = {path: at.get(f"{sha}:{path}") for path in paths}
+        for c in changes[sha]:
+            if c.path.endswith(".dvc"):
+                pointer_texts[c.path] = texts.get(c.new) if c.new else None
+        objects, left = pointed_objects(asked, pointer_texts)
+        out[sha] = Question(tuple((o.path, o.md5) for o in objects), tuple(left))
     return out
 
 
@@ -155,8 +179,8 @@ def check_push(root: Path, ranges: Sequence[PushedRange], remote: str | None) ->
             '`additional_dependencies: ["dvc[s3]>=3.50"]` (the extra of your remote type).',
         )
     remote = remote or default_remote(root)
-    targets = _targets(root, commits)
-    missing = missing_objects(root, targets, remote) if targets else []
+    questions = _questions(root, commits)
+    missing = missing_objects(root, questions, remote) if questions else []
     return PrePushReport(remote, tuple(commits), tuple(missing))
 
 

@@ -132,3 +132,25 @@ def test_pointer_push_refused_until_the_data_is_in_the_local_remote(
     accepted = _pre_push(repo, "origin", "../origin.git", stdin=lines)
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "1 commit(s) changing DVC pointers" in accepted.stdout
+
+
+def test_pointer_dvc_resolves_itself_is_checked_too(trained_iris: Path, tmp_path: Path) -> None:
+    """An `import-url` pointer is not read outright (DVC decides what of an import is pushed):
+    DVC's own collection answers, and its object is still named until it is pushed."""
+    repo = trained_iris
+    assert _dvc(repo, "push", "-q") == 0
+    source = tmp_path / "outside.csv"
+    source.write_text("a,b\n7,8\n")
+    assert _dvc(repo, "import-url", "-q", str(source), "data/imported.csv") == 0
+    git(repo, "add", "data")
+    git(repo, "commit", "-qm", "imported data")
+
+    refused = _pre_push(repo, "origin")
+    said = refused.stdout + refused.stderr
+    assert refused.returncode == 1, said
+    assert "1 object(s)" in said
+    assert "data/imported.csv" in said
+
+    assert _dvc(repo, "push", "-q") == 0
+    accepted = _pre_push(repo, "origin")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr

@@ -1,13 +1,15 @@
 """Which DVC objects that given commits point to are not in a DVC remote (data before pointer).
 
 The question is DVC's own (the objects `dvc push` would upload, by DVC's rules: `cache: false`,
-`push: false` and imports left out; a directory's manifest and its files included), so it is
-answered by DVC's Python API, in a child process: mlcode's own process never imports DVC. DVC
-collects the objects of the given targets only (the pointers the pushed commits change, each at
-its commit) and asks the remote about all of them at once (`cloud.status`, DVC's batched
-existence query: a listing or one request per object, whichever is cheaper). Run as
-`python -m mlcode.adapters.dvc_remote_objects` with a JSON job on stdin; the parent side is
-`missing_objects`.
+`push: false` and imports left out; a directory's manifest and its files included), answered by
+DVC's Python API in a child process: mlcode's own process never imports DVC. The parent hands it,
+per commit, the objects its changed pointers name outright (path, md5: read from plain pointer
+files, see mlcode.project.pointer_changes) and the targets left for DVC to resolve (imports,
+templated stages), which DVC collects from one parse of its index at that commit. A directory's
+files come from its manifest in the local cache. Then one `cloud.status` asks the remote about all
+of them at once (DVC's batched existence query: a listing or one request per object, whichever is
+cheaper). Run as `python -m mlcode.adapters.dvc_remote_objects` with a JSON job on stdin; the
+parent side is `missing_objects`.
 """
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ def _stage_objects(lock: Any, pipeline: Any, name: str) -> list[PointedObject] |
     entry = ((lock or {}).get("stages") or {}).get(name) if isinstance(lock, dict) else None
     if not isinstance(stage, dict) or not isinstance(entry, dict) or "wdir" in stage:
         return None
-    if "${" in yaml.safe_dump(stage):
+    if "${" in repr(stage):
         return None
     pushed: dict[str, bool] = {}
     for key in ("outs", "metrics", "plots"):
@@ -152,14 +152,20 @@ def pointed_objects(
     templated pipelines, anything not plainly written as DVC 3 writes it)."""
     objects: list[PointedObject] = []
     left: list[str] = []
+    parsed: dict[str, Any] = {}  # each file parsed once, however many of its stages changed
+
+    def load(path: str) -> Any:
+        if path not in parsed:
+            parsed[path] = _load(texts.get(path))
+        return parsed[path]
+
     for target in targets:
         pipeline, _, name = target.partition(":")
         folder = pipeline[: -len("dvc.yaml")] if name else target.rpartition("/")[0] + "/"
         if not name:
             found = _dvc_file_objects(texts.get(target)) if target.endswith(".dvc") else None
         else:
-            lock = _load(texts.get(f"{folder}dvc.lock"))
-            found = _stage_objects(lock, _load(texts.get(pipeline)), name)
+            found = _stage_objects(load(f"{folder}dvc.lock"), load(pipeline), name)
         if found is None:
             left.append(target)
             continue

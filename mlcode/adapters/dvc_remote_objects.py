@@ -1,18 +1,24 @@
 """Which DVC objects that given commits point to are not in a DVC remote (data before pointer).
 
 The question is DVC's own (the objects `dvc push` would upload, by DVC's rules: `cache: false`,
-`push: false` and imports left out; a directory's manifest and its files included), so it is
-answered by DVC's Python API, in a child process: mlcode's own process never imports DVC. Run as
-`python -m mlcode.adapters.dvc_remote_objects` with a JSON job on stdin; the parent side is
-`missing_objects`.
+`push: false` and imports left out; a directory's manifest and its files included), answered by
+DVC's Python API in a child process: mlcode's own process never imports DVC. The parent hands it,
+per commit, the objects its changed pointers name outright (path, md5: read from plain pointer
+files, see mlcode.project.pointer_changes) and the targets left for DVC to resolve (imports,
+templated stages), which DVC collects from one parse of its index at that commit. A directory's
+files come from its manifest in the local cache. Then one `cloud.status` asks the remote about all
+of them at once (DVC's batched existence query: a listing or one request per object, whichever is
+cheaper). Run as `python -m mlcode.adapters.dvc_remote_objects` with a JSON job on stdin; the
+parent side is `missing_objects`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +36,15 @@ class MissingObject:
     md5: str
     commit: str
     state: str
+
+
+@dataclass(frozen=True)
+class Question:
+    """What to ask about one commit: objects its pointers name outright (path, md5) and DVC
+    targets (`.dvc` file, `dvc.yaml:STAGE`) for DVC to resolve by its own rules."""
+
+    objects: tuple[tuple[str, str], ...]
+    targets: tuple[str, ...]
 
 
 def config_value(root: Path, section: str, key: str) -> str | None:
@@ -53,20 +68,36 @@ def default_remote(root: Path) -> str | None:
     return config_value(root, "core", "remote")
 
 
-def missing_objects(root: Path, commits: Sequence[str], remote: str | None) -> list[MissingObject]:
-    """Objects the `commits` point to that DVC remote `remote` (None: DVC's default) lacks.
-
-    Raises UserError naming the remote when it cannot be asked (unreachable, no credentials, no
-    remote configured): a push is not let through unverified."""
-    job = json.dumps({"revs": list(commits), "remote": remote})
-    result = run(
+def _ask_child(root: Path, job: str, what: str) -> subprocess.CompletedProcess[str]:
+    """This module run as a child process (DVC imported there only) with `job` on its stdin."""
+    return run(
         [sys.executable, "-m", "mlcode.adapters.dvc_remote_objects"],
         root,
-        what="dvc (objects in the remote)",
+        what=what,
         check=False,
         input_text=job,
         env={"NO_COLOR": "1"},
     )
+
+
+def missing_objects(
+    root: Path, questions: Mapping[str, Question], remote: str | None
+) -> list[MissingObject]:
+    """Objects that DVC remote `remote` (None: DVC's default) lacks, of the `questions` about
+    each commit (the keys).
+
+    Raises UserError naming the remote when it cannot be asked (unreachable, no credentials, no
+    remote configured): a push is not let through unverified."""
+    job = json.dumps(
+        {
+            "commits": {
+                rev: {"objects": list(q.objects), "targets": list(q.targets)}
+                for rev, q in questions.items()
+            },
+            "remote": remote,
+        }
+    )
+    result = _ask_child(root, job, "dvc (objects in the remote)")
     if result.returncode != 0:
         reason = (result.stderr or result.stdout or "").strip().splitlines()
         detail = reason[-1] if reason else f"exit {result.returncode}"
@@ -91,14 +122,7 @@ def unreachable(root: Path, remote: str | None, *, need_existing: bool) -> str |
     dead mount: the reason. An empty or absent prefix is fine (objects missing are `dvc push`'s
     job); a local folder that does not exist is a reason only when `need_existing` (a pull)."""
     job = json.dumps({"reach": {"need_existing": need_existing}, "remote": remote})
-    result = run(
-        [sys.executable, "-m", "mlcode.adapters.dvc_remote_objects"],
-        root,
-        what="dvc (reaching the remote)",
-        check=False,
-        input_text=job,
-        env={"NO_COLOR": "1"},
-    )
+    result = _ask_child(root, job, "dvc (reaching the remote)")
     if result.returncode != 0:
         lines = (result.stderr or result.stdout or "").strip().splitlines()
         return lines[-1] if lines else f"DVC exited {result.returncode}"
@@ -160,32 +184,69 @@ def _reach(job: dict[str, Any]) -> dict[str, str | None]:  # pragma: no cover - 
     return {"reason": None}
 
 
+def _with_files(repo: Any, info: Any) -> list[Any]:  # pragma: no cover - child process
+    """An object and, for a directory, its files as its manifest in the local cache lists them
+    (what DVC's own collection does; a manifest missing here stays one object, as in DVC)."""
+    if not info.isdir:
+        return [info]
+    from dvc_data.hashfile.tree import Tree
+
+    try:
+        tree = Tree.load(repo.cache.local, info)
+    except Exception:  # no manifest here: the remote is asked about the manifest itself
+        return [info]
+    out = [info]
+    for key, _, oid in tree:
+        oid.obj_name = "/".join([info.obj_name, *key])
+        out.append(oid)
+    return out
+
+
 def _probe(job: dict[str, Any]) -> list[dict[str, str]]:  # pragma: no cover - child process
     from dvc.repo import Repo
+    from dvc_data.hashfile.hash_info import HashInfo
 
     remote = job["remote"]
-    out: dict[str, dict[str, str]] = {}
+    owner: dict[str, str] = {}  # object → the first commit pointing to it
+    used: set[Any] = set()
     with Repo(".") as repo:
-        for rev in job["revs"]:
-            used: set[Any] = set()
+        for rev, question in job["commits"].items():
+            for path, md5 in question["objects"]:  # named outright: no pipeline to parse
+                for info in _with_files(repo, HashInfo("md5", md5, obj_name=path)):
+                    used.add(info)
+                    owner.setdefault(info.value, rev)
+            wanted = set(question["targets"])
+            if not wanted:
+                continue
             for _ in repo.brancher(revs=[rev], workspace=False):
-                for odb, objs in repo.index.used_objs(
-                    None, remote=remote, force=True, push=True
-                ).items():
-                    if odb is None:  # objects of imports live elsewhere
-                        used.update(objs)
-            status = repo.cloud.status(used, remote=remote)
-            for state in ("new", "missing"):
-                for info in getattr(status, state):
-                    out.setdefault(
-                        info.value,
-                        {
-                            "path": str(info.obj_name or ""),
-                            "md5": str(info.value),
-                            "commit": rev,
-                            "state": state,
-                        },
-                    )
+                # One parse of the pipeline files (DVC's index); the changed stages picked from
+                # it: asking DVC by target would parse them again for every target.
+                for stage in repo.index.stages:
+                    where = repo.fs.relpath(stage.dvcfile.path, repo.root_dir)
+                    name = getattr(stage, "name", None)  # a .dvc file's stage has none
+                    if where not in wanted and f"{where}:{name}" not in wanted:
+                        continue
+                    for odb, objs in stage.get_used_objs(
+                        remote=remote, force=True, push=True
+                    ).items():
+                        if odb is None:  # objects of imports live elsewhere
+                            used.update(objs)
+                            for obj in objs:
+                                owner.setdefault(obj.value, rev)
+        status = repo.cloud.status(used, remote=remote)  # one batched question to the remote
+    first = next(iter(job["commits"]), "")
+    out: dict[str, dict[str, str]] = {}
+    for state in ("new", "missing"):
+        for info in getattr(status, state):
+            out.setdefault(
+                info.value,
+                {
+                    "path": str(info.obj_name or ""),
+                    "md5": str(info.value),
+                    "commit": owner.get(info.value, first),  # a directory's file: its first commit
+                    "state": state,
+                },
+            )
     return sorted(out.values(), key=lambda row: (row["path"], row["md5"]))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -302,3 +303,69 @@ def index_file(root: Path) -> Path:
     rel = git(root, "rev-parse", "--git-path", "index").strip()
     path = Path(rel)
     return path if path.is_absolute() else root / path
+
+
+@dataclass(frozen=True)
+class ChangedPath:
+    """One path a commit changes against its first parent; a blob id, or None when absent."""
+
+    path: str
+    old: str | None
+    new: str | None
+
+
+def commit_changes(root: Path, commit: str, pathspecs: Sequence[str]) -> list[ChangedPath]:
+    """The paths matching `pathspecs` that `commit` changes against its first parent (all of
+    them for a root commit), from one `git diff-tree`."""
+    raw = run_bytes(
+        [
+            "git",
+            "diff-tree",
+            "-r",
+            "-z",
+            "--root",
+            "--no-renames",
+            "--no-commit-id",
+            "--diff-merges=first-parent",
+            commit,
+            "--",
+            *pathspecs,
+        ],
+        root,
+        what="git diff-tree (pointers a pushed commit changes)",
+    )
+    fields = raw.split(b"\0")
+    out: list[ChangedPath] = []
+    for header, path in zip(fields[0::2], fields[1::2], strict=False):
+        parts = header.decode("ascii", "replace").split()
+        if len(parts) < 5 or parts[2] == parts[3]:
+            continue
+        old, new = (None if oid.strip("0") == "" else oid for oid in (parts[2], parts[3]))
+        out.append(ChangedPath(_fsdecode(path), old, new))
+    return out
+
+
+def blobs(root: Path, names: Sequence[str]) -> dict[str, bytes]:
+    """The contents of objects by name (a blob id, or `COMMIT:PATH`), from one
+    `git cat-file --batch`; names git cannot resolve are left out."""
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return {}
+    raw = run_bytes(
+        ["git", "cat-file", "--batch"],
+        root,
+        what="git cat-file",
+        input_bytes=("\n".join(wanted) + "\n").encode(),
+    )
+    out: dict[str, bytes] = {}
+    pos = 0
+    for name in wanted:  # git answers in the order it was asked
+        end = raw.index(b"\n", pos)
+        header = raw[pos:end].decode("ascii", "replace").split()
+        pos = end + 1
+        if len(header) != 3 or not header[2].isdigit():  # "<name> missing" (or ambiguous)
+            continue
+        size = int(header[2])
+        out[name] = raw[pos : pos + size]
+        pos += size + 1
+    return out

@@ -45,7 +45,7 @@ def command(
         if url is not None:  # git runs a pre-push hook as `HOOK <remote name> <url>`
             ranges = ranges_from_hook_stdin(sys.stdin.read(), name)
         else:
-            ranges = [PushedRange("HEAD", (f"--remotes={name}",))]
+            ranges = [PushedRange("HEAD", (f"--remotes={name}",), name)]
     report = check_push(root, ranges, dvc_remote)
     if report.missing:
         raise CheckFailed(render_refusal(report))

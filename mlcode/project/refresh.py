@@ -178,6 +178,9 @@ def _restore(root: Path, saved: list[_Saved], index_path: Path, index: bytes | N
             link, data = root / REFRESH_DIR / item.ds.path, root / item.ds.path
             if item.linked and link.is_file():
                 os.replace(link, data)
+            elif not item.linked:  # no data here before (a clone before `dvc pull`): none after
+                with contextlib.suppress(FileNotFoundError):
+                    data.unlink()
         if index is not None and (not index_path.is_file() or index_path.read_bytes() != index):
             atomic_write(index_path, index)
     finally:
@@ -236,6 +239,12 @@ def _check_schema(root: Path, item: _Saved) -> None:
     missing = [c for c in declared if c not in new]
     changed = [
         f"{c} ({old[c]} → {new[c]})" for c in declared if c in new and c in old and old[c] != new[c]
+    ]
+    # what ml.yaml declares holds without the old data: a numeric feature must stay a number
+    changed += [
+        f"{c} (declared numeric → {new[c]})"
+        for c in item.ds.features.numeric
+        if c not in old and new.get(c, "number") not in ("number", "boolean")
     ]
     if not missing and not changed:
         return

@@ -176,6 +176,29 @@ def test_http_source_and_a_failing_one(
     assert _state(root) == before
 
 
+def test_a_numeric_feature_turned_to_text_is_refused_without_the_old_data(
+    trained_iris: Path, served: tuple[str, Path]
+) -> None:
+    """A fresh clone (a CI runner) has no old data on disk to compare kinds with: a feature
+    ml.yaml declares numeric that the new data holds as text is still refused at the refresh,
+    and the tree is left as it was (no data file left behind)."""
+    root = trained_iris
+    base, folder = served
+    shutil.copyfile(root / "data/iris.csv", folder / "iris.csv")
+    _declare(root, f"{{url: '{base}/iris.csv'}}")
+    _ok(root, "apply", "--auto-approve")
+    git(root, "commit", "-qm", "iris over http")
+    (root / "data/iris.csv").unlink()  # as in a clone before `dvc pull`
+    lines = (folder / "iris.csv").read_text().splitlines()
+    lines[1] = "12 cm," + lines[1].split(",", 1)[1]
+    (folder / "iris.csv").write_text("\n".join(lines) + "\n")
+    before = _state(root)
+    with pytest.raises(UserError) as caught:
+        _refresh(root)
+    assert "sepal_length_cm (declared numeric → text)" in str(caught.value)
+    assert _state(root) == before
+
+
 def test_apply_of_an_unreachable_source_changes_nothing(
     trained_iris: Path, served: tuple[str, Path]
 ) -> None:

@@ -372,10 +372,9 @@ def _promote(root: Path, result: ModelResult) -> None:
     if item.pull:
         where += f", pull request #{item.pull.get('number')}"
     if not changed:
+        message = "; ".join(line.strip() for line in item.message.splitlines() if line.strip())
         result.steps["promote"] = skipped(
-            f"{item.version} already proposed ({where}); nothing changed: {item.message}".rstrip(
-                ": "
-            )
+            f"{item.version} already proposed ({where}); nothing changed: {message}".rstrip(": ")
         )
         return
     verb = "new version" if item.new else "resumed"

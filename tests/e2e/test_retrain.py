@@ -219,6 +219,7 @@ def test_new_data_is_promoted_and_a_rerun_has_nothing_to_do(repo: Path) -> None:
     model = _only(again)
     assert model["steps"]["promote"]["status"] == "skipped"
     assert "already proposed" in model["steps"]["promote"]["detail"]
+    assert "\n" not in model["steps"]["promote"]["detail"]  # one line, as every detail
     assert git(repo, "ls-remote", "origin") == remote
 
 

@@ -22,8 +22,17 @@ def _dvc(args: list[str]) -> list[str]:
 
 
 def dvc(root: Path, *args: str, what: str | None = None, capture: bool = True) -> str:
-    """Run `dvc ARGS` in `root`, returning stdout; failures raise UserError."""
-    result = run(_dvc(list(args)), root, what=what or f"dvc {args[0]}", capture=capture)
+    """Run `dvc ARGS` in `root`, returning stdout; a failure raises UserError naming the command
+    as a person would type it and DVC's cause once (no interpreter path, no help footer)."""
+    from mlcode.adapters.dvc_failure import cause
+
+    what = what or f"dvc {args[0]}"
+    result = run(_dvc(list(args)), root, what=what, check=False, capture=capture)
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout or "") if capture else "DVC's output is above"
+        raise UserError(
+            f"{what} failed (exit {result.returncode}): `dvc {' '.join(args)}`: {cause(output)}"
+        )
     return result.stdout or ""
 
 

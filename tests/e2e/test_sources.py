@@ -11,6 +11,7 @@ import json
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -173,6 +174,10 @@ def test_http_source_and_a_failing_one(
         _refresh(root)
     assert "'iris'" in str(caught.value)
     assert f"{base}/iris.csv" in str(caught.value)
+    # DVC's reason, without the interpreter's path or DVC's help footer
+    assert "`dvc update data/iris.csv.dvc`" in str(caught.value)
+    assert sys.executable not in str(caught.value)
+    assert "Having any troubles" not in str(caught.value)
     assert _state(root) == before
 
 

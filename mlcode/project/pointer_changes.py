@@ -99,10 +99,18 @@ def _dvc_file_objects(text: str | None) -> list[PointedObject] | None:
     doc = _load(text)
     if not isinstance(doc, dict) or doc.get("deps") or not isinstance(doc.get("outs"), list):
         return None  # an import (DVC decides what of it is pushed), or not a plain .dvc file
+    kept = [
+        out
+        for out in doc["outs"]
+        if not (isinstance(out, dict) and (out.get("cache") is False or out.get("push") is False))
+    ]
+    return _all_plain(kept)
+
+
+def _all_plain(outs: list[Any]) -> list[PointedObject] | None:
+    """The objects of `outs`, or None as soon as one is not a plain hashed output."""
     found: list[PointedObject] = []
-    for out in doc["outs"]:
-        if isinstance(out, dict) and (out.get("cache") is False or out.get("push") is False):
-            continue
+    for out in outs:
         plain = _plain_out(out)
         if plain is None:
             return None
@@ -129,18 +137,11 @@ def _stage_objects(lock: Any, pipeline: Any, name: str) -> list[PointedObject] |
             if parsed is None:
                 return None
             pushed[parsed[0]] = parsed[1]
-    found: list[PointedObject] = []
-    for out in entry.get("outs") or []:
-        path = out.get("path") if isinstance(out, dict) else None
-        if path not in pushed:
-            return None
-        if not pushed[path]:
-            continue
-        plain = _plain_out(out)
-        if plain is None:
-            return None
-        found.append(plain)
-    return found
+    outs = entry.get("outs") or []
+    paths = [out.get("path") if isinstance(out, dict) else None for out in outs]
+    if not all(isinstance(path, str) and path in pushed for path in paths):
+        return None
+    return _all_plain([out for out, path in zip(outs, paths, strict=True) if pushed[str(path)]])
 
 
 def pointed_objects(
